@@ -1,0 +1,81 @@
+import type { IncomingMessage } from 'node:http';
+import type { Settings } from './config/Settings.js';
+import { HttpServer } from './http/HttpServer.js';
+import { StaticFiles } from './http/StaticFiles.js';
+import { addStreamRoutes } from './http/streamRoutes.js';
+import { DemoSource } from './media/DemoSource.js';
+import { loadClip } from './media/clip/ClipFormat.js';
+import { StreamRegistry } from './registry/StreamRegistry.js';
+import { WsSignallingServer } from './signalling/WsSignallingServer.js';
+import { Logger } from './util/Logger.js';
+import { PlaybackService } from './webrtc/PlaybackService.js';
+
+/** Name of the built-in demo stream. */
+export const DEMO_STREAM_NAME = 'demo';
+
+/** The composition root: wires registry, playback, signalling, HTTP and the demo source. */
+export class SipcastServer {
+  readonly settings: Settings;
+  readonly log: Logger;
+  readonly registry = new StreamRegistry();
+  readonly playback: PlaybackService;
+  #ws: WsSignallingServer | undefined;
+  #http: HttpServer | undefined;
+  #demo: DemoSource | undefined;
+
+  constructor(settings: Settings, log = new Logger(settings.logLevel)) {
+    this.settings = settings;
+    this.log = log;
+    this.playback = new PlaybackService(this.registry, settings.webrtc);
+  }
+
+  async start(): Promise<void> {
+    const s = this.settings;
+    this.#ws = await WsSignallingServer.listen(
+      this.playback,
+      { host: s.bind, port: s.wsPort, pingIntervalMs: s.pingIntervalMs, maxMissedPongs: 3 },
+      this.log.child('ws'),
+    );
+    const http = new HttpServer(
+      {
+        host: s.bind,
+        port: s.httpPort,
+        indexPath: '/player/',
+        mounts: [new StaticFiles('/sdk/', s.sdkDist), new StaticFiles('/', s.webRoot)],
+        pageConfig: (req) => ({ urlServer: `ws://${hostOf(req)}:${this.wsPort}` }),
+      },
+      this.log.child('http'),
+    );
+    addStreamRoutes(http.api, this.registry);
+    await http.listen();
+    this.#http = http;
+    if (s.demo) this.#startDemo();
+  }
+
+  get wsPort(): number {
+    return this.#ws?.port ?? 0;
+  }
+
+  get httpPort(): number {
+    return this.#http?.port ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    this.#demo?.stop();
+    this.registry.endAll('Stopped by publisher stop');
+    await Promise.all([this.#ws?.close(), this.#http?.close()]);
+  }
+
+  #startDemo(): void {
+    const clip = loadClip(this.settings.demoClip);
+    const stream = this.registry.create(DEMO_STREAM_NAME, 'demo');
+    this.#demo = new DemoSource(clip, { audioCodec: 'opus' });
+    this.#demo.start(stream);
+  }
+}
+
+function hostOf(req: IncomingMessage): string {
+  const host = req.headers.host ?? '127.0.0.1';
+  const m = /^(\[[^\]]+\]|[^:]+)/.exec(host);
+  return m?.[1] ?? '127.0.0.1';
+}
