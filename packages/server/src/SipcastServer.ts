@@ -3,8 +3,6 @@ import type { Settings } from './config/Settings.js';
 import { HttpServer } from './http/HttpServer.js';
 import { StaticFiles } from './http/StaticFiles.js';
 import { addStreamRoutes } from './http/streamRoutes.js';
-import { DemoSource } from './media/DemoSource.js';
-import { loadClip } from './media/clip/ClipFormat.js';
 import { StreamRegistry } from './registry/StreamRegistry.js';
 import { WsSignallingServer } from './signalling/WsSignallingServer.js';
 import { Logger } from './util/Logger.js';
@@ -21,7 +19,7 @@ export class SipcastServer {
   readonly playback: PlaybackService;
   #ws: WsSignallingServer | undefined;
   #http: HttpServer | undefined;
-  #demo: DemoSource | undefined;
+  #demo: { stop(): void } | undefined;
 
   constructor(settings: Settings, log = new Logger(settings.logLevel)) {
     this.settings = settings;
@@ -49,7 +47,7 @@ export class SipcastServer {
     addStreamRoutes(http.api, this.registry);
     await http.listen();
     this.#http = http;
-    if (s.demo) this.#startDemo();
+    if (s.demo) await this.#startDemo();
   }
 
   get wsPort(): number {
@@ -66,11 +64,14 @@ export class SipcastServer {
     await Promise.all([this.#ws?.close(), this.#http?.close()]);
   }
 
-  #startDemo(): void {
+  /** Loaded on demand so that a server without the demo never reads the clip. */
+  async #startDemo(): Promise<void> {
+    const [{ DemoSource }, { loadClip }] = await Promise.all([import('./media/DemoSource.js'), import('./media/clip/ClipFormat.js')]);
     const clip = loadClip(this.settings.demoClip);
     const stream = this.registry.create(DEMO_STREAM_NAME, 'demo');
-    this.#demo = new DemoSource(clip, { audioCodec: 'opus' });
-    this.#demo.start(stream);
+    const demo = new DemoSource(clip, { audioCodec: 'opus' });
+    demo.start(stream);
+    this.#demo = demo;
   }
 }
 
