@@ -87,9 +87,13 @@ export function packetizeAccessUnit(nals: readonly Buffer[], maxPayload: number 
     const body = nal.subarray(1);
     const room = maxPayload - 2;
     const count = Math.ceil(body.length / room);
-    const chunk = Math.ceil(body.length / count);
+    // The first `extra` fragments carry one byte more, so sizes differ by at most one.
+    const base = Math.floor(body.length / count);
+    const extra = body.length - base * count;
+    let pos = 0;
     for (let i = 0; i < count; i++) {
-      const part = body.subarray(i * chunk, Math.min(body.length, (i + 1) * chunk));
+      const part = body.subarray(pos, pos + base + (i < extra ? 1 : 0));
+      pos += part.length;
       const pkt = Buffer.alloc(2 + part.length);
       pkt[0] = (header & 0xe0) | NAL_TYPE.FU_A; // FU indicator keeps F and NRI
       pkt[1] = (i === 0 ? 0x80 : 0) | (i === count - 1 ? 0x40 : 0) | (header & 0x1f);
