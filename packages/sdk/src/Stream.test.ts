@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, mock, test } from 'node:test';
 import { STREAM_EVENT, STREAM_STATUS } from './constants';
+import type { Stream } from './Stream';
 import type { StreamEvent } from './types';
 import {
   FakeDocument,
@@ -466,4 +467,18 @@ test('session mediaOptions reach the peer connection; bundle/rtcp-mux are forced
   assert.deepEqual(pc.configuration['iceServers'], [{ urls: 'stun:stun.test' }]);
   assert.equal(pc.configuration['bundlePolicy'], 'max-compat');
   assert.deepEqual(pc.legacyConstraints, { optional: [] });
+});
+
+test('events are typed (checked by tsc -p packages/sdk/tsconfig.test.json)', () => {
+  const check = (stream: Stream): void => {
+    stream.on(STREAM_STATUS.PLAYING, (s) => s.id()).on(STREAM_EVENT, (e) => e.payload?.streamerVideoWidth);
+    // @ts-expect-error a status callback gets the Stream, not a string
+    stream.on(STREAM_STATUS.PLAYING, (s: string) => s);
+    // @ts-expect-error not an event of a Stream
+    stream.on('ESTABLISHED', () => undefined);
+    // @ts-expect-error status() is a literal union, never RESIZE
+    const never: 'RESIZE' = stream.status();
+    void never;
+  };
+  assert.equal(typeof check, 'function');
 });

@@ -163,8 +163,3 @@ export function negotiatedCodec(
   const map = pt === undefined ? undefined : rtpmaps(section).get(pt);
   return map ? { name: map.name, clockRate: map.clockRate } : undefined;
 }
-
-/** True if the SDP has an `m=<kind>` section whose port is not 0. */
-export function hasMedia(sdp: string, kind: 'audio' | 'video'): boolean {
-  return new RegExp(`^m=${kind} [1-9]`, 'm').test(sdp);
-}

@@ -5,7 +5,6 @@
  */
 import type {
   ConnectionQuality,
-  SessionStatus,
   StreamEventType,
   StreamStatus,
   TransportType,
@@ -277,6 +276,3 @@ export type StreamEventMap = { [K in StreamStatus]: [stream: Stream] } & {
   /** Never fired by sipcast (no connection-quality estimation); kept so ported pages compile. */
   UPDATE: [quality: ConnectionQuality, clientFiltered: number, serverFiltered: number];
 };
-
-/** Session event names, for code that builds them dynamically. */
-export type SessionEventName = keyof SessionEventMap & SessionStatus;
