@@ -110,6 +110,23 @@ test('plays demo: 640x360 video and audio, PENDING -> PLAYING, Stop -> STOPPED',
   expect(await statusHistory(page)).toEqual(['PENDING', 'PLAYING']);
   expect((await pageState(page)).stream).toBe('PLAYING');
 
+  // Volume slider drives the <video> volume; Full Screen puts the player's video in full screen.
+  await page.locator('#volumeControl').fill('20');
+  await expect
+    .poll(() => page.evaluate(() => document.querySelector<HTMLVideoElement>('#remoteVideo video')?.volume))
+    .toBeCloseTo(0.2, 2);
+  await page.click('#fullScreenBtn');
+  await expect
+    .poll(() =>
+      page.evaluate(() => {
+        const fs = document.fullscreenElement;
+        const display = document.getElementById('remoteVideo');
+        return !!fs && !!display && (fs === display || display.contains(fs));
+      }),
+    )
+    .toBe(true);
+  await page.evaluate(() => document.exitFullscreen());
+
   await page.click('#playBtn');
   await expect(page.locator('#status')).toHaveText('STOPPED', { timeout: 10_000 });
   await expect(page.locator('#info')).toHaveText('Stopped by user');
