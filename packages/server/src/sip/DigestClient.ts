@@ -103,7 +103,11 @@ export class DigestClient {
 
     // One answer per realm (RFC 3261 §22.3): a forking proxy may aggregate several.
     const byRealm = new Map<string, DigestChallenge[]>();
-    for (const c of challenges) byRealm.set(c.realm, [...(byRealm.get(c.realm) ?? []), c]);
+    for (const c of challenges) {
+      const list = byRealm.get(c.realm);
+      if (list) list.push(c);
+      else byRealm.set(c.realm, [c]);
+    }
     const chosen: DigestChallenge[] = [];
     for (const list of byRealm.values()) {
       if (list.some(isSupportedChallenge)) chosen.push(selectDigestChallenge(list));

@@ -24,6 +24,8 @@ export interface AuthItem {
 /** Longest header value we lex; real challenges are a few hundred bytes. */
 const MAX_INPUT = 16 * 1024;
 const MAX_PARAMS = 64;
+/** RFC 7235 token68, sticky so it is matched in place without slicing the input. */
+const TOKEN68 = /[A-Za-z0-9\-._~+/]+=*/y;
 
 function malformed(): never {
   throw new DigestAuthError('malformed-challenge', 'malformed authentication header');
@@ -61,7 +63,8 @@ export function parseAuthItems(value: string): AuthItem[] {
     i = skipWsp(s, schemeEnd);
     const params: AuthParam[] = [];
 
-    const t68 = /^[A-Za-z0-9\-._~+/]+=*/.exec(s.slice(i, i + MAX_INPUT));
+    TOKEN68.lastIndex = i;
+    const t68 = TOKEN68.exec(s);
     if (t68) {
       const after = skipWsp(s, i + t68[0].length);
       if (after >= s.length || s.charCodeAt(after) === 0x2c) {

@@ -65,6 +65,16 @@ export function trimWsp(s: string): string {
   return s.slice(a, b);
 }
 
+/**
+ * `s` without trailing SP/HTAB. A loop, not /[ \t]+$/, which backtracks quadratically on a long
+ * run of blanks followed by something else.
+ */
+export function trimWspEnd(s: string): string {
+  let b = s.length;
+  while (b > 0 && isWsp(s.charCodeAt(b - 1))) b--;
+  return s.slice(0, b);
+}
+
 /** True for a character that must never appear raw in a header value: C0 controls but HTAB, and DEL. */
 export function isCtl(c: number): boolean {
   return (c < 0x20 && c !== HTAB) || c === 0x7f;

@@ -4,7 +4,7 @@
  * and the stream framer so that both read a header section exactly the same way.
  */
 import { SipParseError, type SipParsePartial } from './errors.js';
-import { isCtl, isTokenChar, isWsp, splitTopLevel, trimWsp } from './grammar.js';
+import { isCtl, isTokenChar, isWsp, splitTopLevel, trimWsp, trimWspEnd } from './grammar.js';
 import { headerKey } from './headerNames.js';
 import { MAX_HEADER_NAME_LENGTH, MAX_HEADER_VALUE_LENGTH, MAX_HEADERS, MAX_START_LINE_LENGTH } from './limits.js';
 
@@ -57,7 +57,7 @@ function* unfold(lines: readonly string[]): Generator<string> {
       continue;
     }
     if (current !== null) yield current.join(' ');
-    current = [line.replace(/[ \t]+$/, '')];
+    current = [trimWspEnd(line)];
   }
   if (current !== null) yield current.join(' ');
 }
