@@ -29,18 +29,22 @@ export function isToken(s: string): boolean {
   return true;
 }
 
+/** True for an ASCII letter. */
 export function isAlpha(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
+/** True for an ASCII decimal digit. */
 export function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
+/** True for an ASCII letter or digit. */
 export function isAlnum(c: number): boolean {
   return isAlpha(c) || isDigit(c);
 }
 
+/** True for a hexadecimal digit, either case. */
 export function isHexDigit(c: number): boolean {
   return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
