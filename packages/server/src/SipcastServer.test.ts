@@ -79,15 +79,11 @@ test('handshake: connection -> getUserData with sessionId and authToken; ping is
 test('playStream: answer, PLAYING, RTP of both kinds reaches a WebRTC receiver, RESIZE 640x360, stop -> STOPPED', async () => {
   const c = await WcsTestClient.connect(url);
   await c.establish();
-  const rx = new TestReceiver();
+  const { rx, answerSdp: answer } = await c.play('cam');
   const id = rx.mediaSessionId;
-  c.send('playStream', { mediaSessionId: id, name: 'cam', published: false, hasVideo: true, hasAudio: true, status: 'PENDING', sdp: await rx.offer() });
-  const sdp = await c.waitFor((f) => f.message === 'setRemoteSDP' && f.data[0] === id);
-  const answer = String(sdp.data[1]);
   assert.match(answer, /a=candidate:.* 127\.0\.0\.1 \d+ typ host/);
   assert.match(answer, /a=rtpmap:102 H264\/90000/);
   assert.match(answer, /a=setup:passive/, 'server takes the DTLS server role (GCM)');
-  rx.answer(answer);
   await c.status(id, 'PLAYING');
   const resize = await c.status(id, 'RESIZE', 8000);
   assert.equal(resize['playerVideoWidth'], 640);
@@ -152,10 +148,7 @@ test('the stream ending stops its viewers with "Stopped by publisher stop"; a cl
   const t = feed(stream);
   const c = await WcsTestClient.connect(url);
   await c.establish();
-  const rx = new TestReceiver();
-  c.send('playStream', { mediaSessionId: rx.mediaSessionId, name: 'short', sdp: await rx.offer() });
-  const sdp = await c.waitFor((f) => f.message === 'setRemoteSDP');
-  rx.answer(String(sdp.data[1]));
+  const { rx } = await c.play('short');
   for (let i = 0; i < 100 && stream.sinkCount === 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(stream.sinkCount, 1);
   clearInterval(t);
@@ -164,10 +157,7 @@ test('the stream ending stops its viewers with "Stopped by publisher stop"; a cl
   assert.equal(s['info'], 'Stopped by publisher stop');
   rx.close();
   // Session close -> viewer released.
-  const rx2 = new TestReceiver();
-  c.send('playStream', { mediaSessionId: rx2.mediaSessionId, name: 'cam', sdp: await rx2.offer() });
-  const sdp2 = await c.waitFor((f) => f.message === 'setRemoteSDP' && f.data[0] === rx2.mediaSessionId);
-  rx2.answer(String(sdp2.data[1]));
+  const { rx: rx2 } = await c.play('cam');
   const cam = server.registry.get('cam')!;
   for (let i = 0; i < 100 && cam.sinkCount === 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(cam.sinkCount, 1);

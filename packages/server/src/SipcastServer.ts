@@ -60,8 +60,10 @@ export class SipcastServer {
 
   async stop(): Promise<void> {
     this.#demo?.stop();
-    this.registry.endAll('Stopped by publisher stop');
+    // Sockets go first: to a client a stopped server is a lost connection (its streams FAIL),
+    // not a publisher that stopped.
     await Promise.all([this.#ws?.close(), this.#http?.close()]);
+    this.registry.endAll('Stopped by publisher stop');
   }
 
   /** Loaded on demand so that a server without the demo never reads the clip. */

@@ -72,6 +72,29 @@ export class WcsTestClient {
     return f.data[0] as Record<string, unknown>;
   }
 
+  /**
+   * Plays `name` with a fresh TestReceiver and applies the answer. libdatachannel as the
+   * offering side sometimes refuses a correct answer under CPU contention ("Got a remote
+   * candidate without ICE transport", a known library race; browsers are the offerers in
+   * production), so that one error is retried with a new receiver.
+   */
+  async play(name: string, tries = 3): Promise<{ rx: TestReceiver; answerSdp: string }> {
+    for (let attempt = 1; ; attempt++) {
+      const rx = new TestReceiver();
+      this.send('playStream', { mediaSessionId: rx.mediaSessionId, name, published: false, hasVideo: true, hasAudio: true, status: 'PENDING', sdp: await rx.offer() });
+      const f = await this.waitFor((x) => x.message === 'setRemoteSDP' && x.data[0] === rx.mediaSessionId);
+      const answerSdp = String(f.data[1]);
+      try {
+        rx.answer(answerSdp);
+        return { rx, answerSdp };
+      } catch (err) {
+        rx.close();
+        this.send('stopStream', { mediaSessionId: rx.mediaSessionId, name });
+        if (attempt >= tries || !/without ICE transport/.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
   close(): void {
     this.#ws.close();
   }
@@ -84,7 +107,7 @@ export class TestReceiver {
   readonly #pc: ndc.PeerConnection;
 
   constructor() {
-    this.#pc = new ndc.PeerConnection(this.mediaSessionId, { iceServers: [], bindAddress: '127.0.0.1' });
+    this.#pc = new ndc.PeerConnection(this.mediaSessionId, { iceServers: [], bindAddress: '127.0.0.1', disableAutoNegotiation: true });
     const audio = new ndc.Audio('0', 'RecvOnly');
     audio.addOpusCodec(111);
     const video = new ndc.Video('1', 'RecvOnly');
@@ -96,8 +119,9 @@ export class TestReceiver {
   }
 
   async offer(): Promise<string> {
-    this.#pc.setLocalDescription();
-    for (let i = 0; i < 100 && this.#pc.gatheringState() !== 'complete'; i++) await new Promise((r) => setTimeout(r, 20));
+    const gathered = new Promise<void>((resolve) => this.#pc.onGatheringStateChange((s) => s === 'complete' && resolve()));
+    this.#pc.setLocalDescription('offer');
+    if (this.#pc.gatheringState() !== 'complete') await gathered;
     return this.#pc.localDescription()!.sdp;
   }
 
