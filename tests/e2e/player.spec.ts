@@ -107,6 +107,9 @@ test('plays demo: 640x360 video and audio, PENDING -> PLAYING, Stop -> STOPPED',
   expect(video(later).framesDecoded - video(first).framesDecoded, describeStats(later)).toBeGreaterThan(10);
   expect(audio(later).bytesReceived - audio(first).bytesReceived, describeStats(later)).toBeGreaterThan(1_000);
   expect(t1 - t0, 'video currentTime advances').toBeGreaterThan(1);
+  // The server takes the DTLS server role so that the cheaper AES-GCM SRTP profile is chosen.
+  expect(later?.dtlsRole).toBe('client');
+  expect(later?.srtpCipher).toMatch(/GCM/);
   expect(await statusHistory(page)).toEqual(['PENDING', 'PLAYING']);
   expect((await pageState(page)).stream).toBe('PLAYING');
 

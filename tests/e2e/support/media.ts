@@ -47,6 +47,9 @@ export interface PcSnapshot {
   audio: AudioInbound | null;
   /** Remote side of the selected candidate pair. */
   selectedRemote: { address: string; port: number; candidateType: string } | null;
+  /** The SRTP profile and the browser's DTLS role of the transport in use. */
+  srtpCipher: string;
+  dtlsRole: string;
 }
 
 export interface VideoSize {
@@ -177,6 +180,8 @@ export async function pcStats(page: Page, which: number | 'latest' = 'latest'): 
       video: null,
       audio: null,
       selectedRemote: null,
+      srtpCipher: '',
+      dtlsRole: '',
     };
     let report: RTCStatsReport;
     try {
@@ -226,6 +231,8 @@ export async function pcStats(page: Page, which: number | 'latest' = 'latest'): 
     }
     for (const s of byId.values()) {
       if (s.type !== 'transport' || !s.selectedCandidatePairId) continue;
+      snap.srtpCipher = String(s.srtpCipher ?? '');
+      snap.dtlsRole = String(s.dtlsRole ?? '');
       const pair = byId.get(s.selectedCandidatePairId as string);
       const remote = pair ? byId.get(pair.remoteCandidateId as string) : undefined;
       if (remote) {
