@@ -31,7 +31,7 @@ export class SipcastServer {
     const s = this.settings;
     this.#ws = await WsSignallingServer.listen(
       this.playback,
-      { host: s.bind, port: s.wsPort, pingIntervalMs: s.pingIntervalMs, maxMissedPongs: 3 },
+      { host: s.bind, port: s.wsPort, pingIntervalMs: s.pingIntervalMs, maxMissedPongs: 3, token: s.wsToken },
       this.log.child('ws'),
     );
     const http = new HttpServer(
@@ -39,6 +39,8 @@ export class SipcastServer {
         host: s.bind,
         port: s.httpPort,
         indexPath: '/player/',
+        restToken: s.restToken,
+        corsOrigins: s.corsOrigins,
         mounts: [new StaticFiles('/sdk/', s.sdkDist), new StaticFiles('/', s.webRoot)],
         pageConfig: (req) => ({ urlServer: `ws://${hostOf(req)}:${this.wsPort}` }),
       },

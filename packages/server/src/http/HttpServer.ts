@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../util/Logger.js';
 import { RestApi, sendJson } from './RestApi.js';
@@ -12,6 +13,10 @@ export interface HttpServerOptions {
   readonly pageConfig: (req: IncomingMessage) => Record<string, unknown>;
   /** Where `/` redirects. */
   readonly indexPath: string;
+  /** When set, every REST call must carry `Authorization: Bearer <token>`. */
+  readonly restToken: string;
+  /** Origins allowed to call the REST API cross-origin (`*` for any). */
+  readonly corsOrigins: readonly string[];
 }
 
 /** REST API under /rest-api and the example pages with the built SDK. */
@@ -55,10 +60,60 @@ export class HttpServer {
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
+  /** Same-origin pages always pass; other origins only from the allow-list. False = answered. */
+  #cors(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = req.headers.origin;
+    const sameOrigin = origin !== undefined && origin === `http://${req.headers.host ?? ''}`;
+    const allowed = origin === undefined || sameOrigin || this.#opts.corsOrigins.includes('*') || this.#opts.corsOrigins.includes(origin);
+    if (origin !== undefined && allowed && !sameOrigin) {
+      res.setHeader('access-control-allow-origin', this.#opts.corsOrigins.includes('*') ? '*' : origin);
+      res.setHeader('vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS') {
+      if (!allowed) {
+        sendJson(res, 403, { error: 'cors', message: `Origin ${origin} is not allowed` });
+        return false;
+      }
+      res.writeHead(204, {
+        'access-control-allow-methods': 'POST, GET, OPTIONS',
+        'access-control-allow-headers': 'content-type, authorization',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return false;
+    }
+    if (!allowed) {
+      sendJson(res, 403, { error: 'cors', message: `Origin ${origin} is not allowed` });
+      return false;
+    }
+    return true;
+  }
+
+  #authorized(req: IncomingMessage, res: ServerResponse): boolean {
+    const token = this.#opts.restToken;
+    if (!token) return true;
+    const header = req.headers.authorization;
+    if (!header) {
+      sendJson(res, 401, { error: 'unauthorized', message: 'Authorization: Bearer <rest_token> is required' });
+      return false;
+    }
+    const given = Buffer.from(header.replace(/^Bearer\s+/i, ''));
+    const want = Buffer.from(token);
+    if (given.length !== want.length || !timingSafeEqual(given, want)) {
+      sendJson(res, 403, { error: 'forbidden', message: 'Wrong REST token' });
+      return false;
+    }
+    return true;
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    if (path.startsWith('/rest-api/')) return this.api.handle(req, res, path.slice('/rest-api/'.length).replace(/\/+$/, ''));
+    if (path.startsWith('/rest-api/')) {
+      if (!this.#cors(req, res)) return;
+      if (!this.#authorized(req, res)) return;
+      return this.api.handle(req, res, path.slice('/rest-api/'.length).replace(/\/+$/, ''));
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { error: 'method_not_allowed', message: 'Static files are GET only' });
       return;

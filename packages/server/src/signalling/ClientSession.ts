@@ -43,10 +43,16 @@ export class ClientSession {
   #closed = false;
   #connection: Json = {};
 
-  constructor(send: FrameSender, playback: PlaybackService, log: Logger) {
+  readonly #requiredToken: string;
+  readonly #onUnauthorized: () => void;
+
+  /** With `requiredToken`, `connection` must carry it as `authToken`; otherwise the socket is closed. */
+  constructor(send: FrameSender, playback: PlaybackService, log: Logger, auth: { requiredToken: string; onUnauthorized: () => void } = { requiredToken: '', onUnauthorized: () => undefined }) {
     this.#send = send;
     this.#playback = playback;
     this.#log = log;
+    this.#requiredToken = auth.requiredToken;
+    this.#onUnauthorized = auth.onUnauthorized;
   }
 
   get established(): boolean {
@@ -111,6 +117,11 @@ export class ClientSession {
 
   #onConnection(data: unknown): void {
     if (!isObject(data)) return this.#fail('connection', 'connection needs an object in data[0]');
+    if (this.#requiredToken && data['authToken'] !== this.#requiredToken) {
+      this.#fail('connection', STREAM_INFO.RESTRICTED_ACCESS);
+      this.#onUnauthorized();
+      return;
+    }
     this.#connection = {
       ...pick(data, ['appKey', 'mediaProviders', 'keepAlive', 'clientVersion', 'clientOSVersion', 'clientBrowserVersion', 'custom']),
       appKey: typeof data['appKey'] === 'string' ? data['appKey'] : 'defaultApp',

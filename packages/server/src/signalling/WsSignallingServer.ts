@@ -10,6 +10,8 @@ export interface WsSignallingOptions {
   /** Server pings this often; a client that misses `maxMissedPongs` in a row is dropped. */
   readonly pingIntervalMs: number;
   readonly maxMissedPongs: number;
+  /** When set, `connection` must carry it as `authToken`. */
+  readonly token: string;
 }
 
 const MAX_FRAME_BYTES = 256 * 1024;
@@ -56,7 +58,10 @@ export class WsSignallingServer {
     const send = (frame: { message: string; data: unknown[] }): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
     };
-    const session = new ClientSession(send, playback, this.#log);
+    const session = new ClientSession(send, playback, this.#log, {
+      requiredToken: opts.token,
+      onUnauthorized: () => setTimeout(() => ws.close(4003, 'Restricted access'), 50),
+    });
     this.#sessions.add(session);
     this.#log.info(`session ${session.id} opened from ${req.socket.remoteAddress}:${req.socket.remotePort}`);
     let missed = 0;
