@@ -384,6 +384,12 @@ function parseBounded(sdp: string): ParsedSdp {
   if (!Array.isArray(parsed.media) || parsed.media.length === 0) {
     throw new SipSdpError('no-media', 'SDP has no parseable m= line');
   }
+  // sdp-transform opens a media section for any "m=" line, even one its grammar did not match.
+  parsed.media.forEach((m, i) => {
+    if (typeof m.type !== 'string' || m.type === '' || typeof m.protocol !== 'string' || m.protocol === '') {
+      throw new SipSdpError('invalid', `m= line ${i + 1} is malformed`);
+    }
+  });
   return parsed;
 }
 
