@@ -38,7 +38,7 @@ export class SipcastServer {
       {
         host: s.bind,
         port: s.httpPort,
-        indexPath: '/player/',
+        indexPath: '/index.html',
         restToken: s.restToken,
         corsOrigins: s.corsOrigins,
         mounts: [new StaticFiles('/sdk/', s.sdkDist), new StaticFiles('/', s.webRoot)],

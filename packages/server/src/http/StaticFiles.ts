@@ -49,6 +49,10 @@ export class StaticFiles {
     const file = normalize(join(this.#root, rel));
     if (file !== this.#root && !file.startsWith(this.#root + sep)) return false;
     const st = await stat(file).catch(() => undefined);
+    if (st?.isDirectory() && !pathname.endsWith('/')) {
+      res.writeHead(301, { location: `${pathname}/` }).end();
+      return true;
+    }
     if (!st?.isFile()) return false;
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
