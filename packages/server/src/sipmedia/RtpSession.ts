@@ -356,7 +356,10 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     // The first drop per reason tells the operator what is wrong; the rest only count (a flood must not flood the log).
     if (!this.#loggedDrops.has(reason)) {
       this.#loggedDrops.add(reason);
-      this.#log.warn(`${st.kind}: dropping packets (${reason}) from ${rinfo.address}:${rinfo.port}, ${rinfo.size} bytes; further drops are only counted`);
+      const line = `${st.kind}: dropping packets (${reason}) from ${rinfo.address}:${rinfo.port}, ${rinfo.size} bytes; further drops are only counted`;
+      // Peers start sending as soon as they answer, before the 200 OK is processed: that one is normal.
+      if (reason === 'notNegotiated') this.#log.debug(line);
+      else this.#log.warn(line);
     }
   }
 
