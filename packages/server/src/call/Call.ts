@@ -1,10 +1,9 @@
-import { randomInt } from 'node:crypto';
 import type { MediaKind, StreamPublisher } from '../media/MediaTypes.js';
 import type { LiveStream } from '../registry/LiveStream.js';
 import type { Logger } from '../util/Logger.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { CallSettings } from './CallSettings.js';
-import type { MediaLeg, MediaLegFactory, SipAccount, SipAgent, SipAnswerLike, SipCallLeg, SipFailure, SipRegistrationLeg, SipSdpCodec } from './CallPorts.js';
+import type { AppliedAnswer, MediaLeg, MediaLegFactory, SipAccount, SipAgent, SipCallLeg, SipFailure, SipRegistrationLeg } from './CallPorts.js';
 import { CALL_INFO, CALL_STATUS, type CallJson, type CallStartup, type CallStatus, type DtmfType } from './CallTypes.js';
 
 export interface CallEvents extends Record<string, unknown[]> {
@@ -25,7 +24,7 @@ const PICTURE_FAST_UPDATE =
  * our RTP/AVP offer, early media and the answer become the stream's media; either side's hang-up,
  * a failure or RTP inactivity ends the call and the stream.
  */
-export class Call<Answer extends SipAnswerLike = SipAnswerLike> extends TypedEmitter<CallEvents> implements StreamPublisher {
+export class Call extends TypedEmitter<CallEvents> implements StreamPublisher {
   readonly req: CallStartup;
   readonly stream: LiveStream;
   readonly startTime = Date.now();
@@ -34,27 +33,25 @@ export class Call<Answer extends SipAnswerLike = SipAnswerLike> extends TypedEmi
   #info = '';
   #leg: SipCallLeg | undefined;
   #registration: SipRegistrationLeg | undefined;
-  #media: MediaLeg<Answer> | undefined;
-  #answer: Answer | undefined;
+  #media: MediaLeg | undefined;
+  #answer: AppliedAnswer | undefined;
   #hangupRequested = false;
   #ended = false;
   #timers: NodeJS.Timeout[] = [];
   readonly #agent: SipAgent;
-  readonly #sdp: SipSdpCodec<Answer>;
-  readonly #mediaFactory: MediaLegFactory<Answer>;
+  readonly #mediaFactory: MediaLegFactory;
   readonly #settings: CallSettings;
   readonly #log: Logger;
 
   constructor(
     req: CallStartup,
     stream: LiveStream,
-    deps: { agent: SipAgent; sdp: SipSdpCodec<Answer>; media: MediaLegFactory<Answer>; settings: CallSettings; log: Logger },
+    deps: { agent: SipAgent; media: MediaLegFactory; settings: CallSettings; log: Logger },
   ) {
     super();
     this.req = req;
     this.stream = stream;
     this.#agent = deps.agent;
-    this.#sdp = deps.sdp;
     this.#mediaFactory = deps.media;
     this.#settings = deps.settings;
     this.#log = deps.log;
@@ -77,7 +74,7 @@ export class Call<Answer extends SipAnswerLike = SipAnswerLike> extends TypedEmi
 
   requestKeyframe(): void {
     this.#media?.requestKeyframe();
-    if (this.#status === CALL_STATUS.ESTABLISHED && this.#answer?.video) {
+    if (this.#status === CALL_STATUS.ESTABLISHED && this.#answer?.media.video) {
       this.#leg?.sendInfo('application/media_control+xml', PICTURE_FAST_UPDATE).catch(() => undefined);
     }
   }
@@ -97,13 +94,7 @@ export class Call<Answer extends SipAnswerLike = SipAnswerLike> extends TypedEmi
       this.#media = await this.#mediaFactory.open(kinds);
       this.#media.on('inactive', () => this.#onRtpInactive());
       if (this.#hangupRequested) return this.#finish(CALL_STATUS.FINISH, CALL_INFO.NORMAL_CALL_CLEARING);
-      const ports = this.#media.ports;
-      const offer = this.#sdp.buildOffer({
-        address: this.#settings.sipPublicAddress,
-        sessionId: randomInt(1, 2 ** 31),
-        ...(ports.audio ? { audio: { port: ports.audio.rtp, codecs: ['opus', 'PCMU', 'PCMA'], telephoneEvent: true } } : {}),
-        ...(ports.video ? { video: { port: ports.video.rtp } } : {}),
-      });
+      const offer = this.#media.offer();
       this.#setStatus(CALL_STATUS.TRYING);
       const leg = this.#agent.invite({ account, target: this.req.callee, sdp: offer, singleRouteOnly: this.#settings.sipSingleRouteOnly });
       this.#leg = leg;
@@ -169,8 +160,8 @@ export class Call<Answer extends SipAnswerLike = SipAnswerLike> extends TypedEmi
       appKey: r.appKey ?? 'defaultApp',
       sessionId: `sip-${r.callId}`,
       custom: r.custom ?? {},
-      audioCodec: this.#answer?.audio?.codec ?? '',
-      videoCodec: this.#answer?.video?.codec ?? '',
+      audioCodec: this.#answer?.media.audio?.codec ?? '',
+      videoCodec: this.#answer?.media.video?.codec ?? '',
       startTime: this.startTime,
     };
   }
@@ -217,37 +208,31 @@ export class Call<Answer extends SipAnswerLike = SipAnswerLike> extends TypedEmi
 
   /** Applies the callee's SDP: starts receiving RTP into the stream. False when it is unusable. */
   #applyAnswer(sdp: string): boolean {
-    let answer: Answer;
+    if (!this.#media) return false;
+    let answer: AppliedAnswer;
     try {
-      answer = this.#sdp.parseAnswer(sdp, { audio: this.req.hasAudio, video: this.req.hasVideo });
+      answer = this.#media.applyAnswer(sdp, this.stream, {
+        initAlways: this.#settings.rtpSessionInitAlways,
+        inactivityTimeoutMs: this.#settings.rtpActivityTimeoutSec * 1000,
+      });
     } catch (err) {
       this.#log.info(`call ${this.req.callId}: unusable SDP answer: ${(err as Error).message}`);
       this.#info = CALL_INFO.NO_COMMON_CODECS;
       this.#leg?.hangup();
       return false;
     }
-    if (!answer.audio && !answer.video) {
-      this.#info = CALL_INFO.NO_COMMON_CODECS;
-      this.#leg?.hangup();
-      return false;
-    }
     if (answer.rejected.length > 0) {
-      this.#info = `Callee refused ${answer.rejected.join(' and ')}; continuing without it`;
+      this.#info = `Callee refused ${answer.rejected.map((r) => `${r.kind} (${r.reason})`).join(' and ')}; continuing without it`;
       this.#log.info(`call ${this.req.callId}: ${this.#info}`);
     }
     this.#answer = answer;
-    this.stream.attachPublisher(this, this.#sdp.describeMedia(answer));
-    this.#media?.start(answer, this.stream, {
-      initAlways: this.#settings.rtpSessionInitAlways,
-      inactivityTimeoutMs: this.#settings.rtpActivityTimeoutSec * 1000,
-      latching: 'auto',
-    });
+    this.stream.attachPublisher(this, answer.media);
     return true;
   }
 
   #answerReoffer(sdp: string): string | null {
     if (!this.#answer || !this.#media) return null;
-    return this.#sdp.answerReoffer(sdp, this.#answer, this.#media.ports, this.#settings.sipPublicAddress);
+    return this.#media.answerReoffer(sdp);
   }
 
   #onRejected(err: SipFailure): void {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { MediaKind } from '../media/MediaTypes.js';
 import { StreamRegistry } from '../registry/StreamRegistry.js';
 import { Logger } from '../util/Logger.js';
-import type { MediaLeg, SipAccount, SipAgent, SipAnswerLike, SipCallLeg, SipFailure, SipSdpCodec } from './CallPorts.js';
+import type { AppliedAnswer, MediaLeg, SipAccount, SipAgent, SipCallLeg, SipFailure } from './CallPorts.js';
 import { CallManager, CallRejectedError } from './CallManager.js';
 import type { CallSettings } from './CallSettings.js';
 import type { CallStartup } from './CallTypes.js';
@@ -28,8 +28,19 @@ class FakeMedia extends EventEmitter implements MediaLeg {
   keyframes = 0;
   closed = false;
   dtmf: string[] = [];
-  start(): void {
+  offer(): string {
+    return `offer ${this.ports.audio.rtp} ${this.ports.video.rtp}`;
+  }
+  applyAnswer(sdp: string): AppliedAnswer {
+    if (sdp === 'garbage') throw new Error('bad sdp');
     this.started++;
+    return {
+      media: { audio: { kind: 'audio', codec: 'opus', clockRate: 48000, channels: 2 }, video: { kind: 'video', codec: 'H264', clockRate: 90000 } },
+      rejected: [],
+    };
+  }
+  answerReoffer(): string | null {
+    return 'answer';
   }
   requestKeyframe(): void {
     this.keyframes++;
@@ -64,15 +75,6 @@ function setup(over: Partial<CallSettings> = {}) {
       return leg;
     },
   };
-  const sdp: SipSdpCodec = {
-    buildOffer: (o) => `offer ${o.audio?.port ?? '-'} ${o.video?.port ?? '-'}`,
-    parseAnswer: (s): SipAnswerLike => {
-      if (s === 'garbage') throw new Error('bad sdp');
-      return { audio: { codec: 'opus' }, video: { codec: 'H264' }, rejected: [] };
-    },
-    describeMedia: () => ({ audio: { kind: 'audio', codec: 'opus', clockRate: 48000, channels: 2 }, video: { kind: 'video', codec: 'H264', clockRate: 90000 } }),
-    answerReoffer: () => 'answer',
-  };
   const settings: CallSettings = {
     sipBindAddress: '127.0.0.1',
     sipPort: 0,
@@ -93,7 +95,6 @@ function setup(over: Partial<CallSettings> = {}) {
     registry,
     {
       agent,
-      sdp,
       media: {
         async open(kinds: MediaKind[]) {
           assert.ok(kinds.length > 0);

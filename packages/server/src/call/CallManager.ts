@@ -1,7 +1,7 @@
 import type { StreamRegistry } from '../registry/StreamRegistry.js';
 import type { Logger } from '../util/Logger.js';
 import { Call } from './Call.js';
-import type { MediaLegFactory, SipAgent, SipAnswerLike, SipSdpCodec } from './CallPorts.js';
+import type { MediaLegFactory, SipAgent } from './CallPorts.js';
 import type { CallSettings } from './CallSettings.js';
 import type { CallJson, CallStartup, CallStatus, DtmfType } from './CallTypes.js';
 
@@ -24,17 +24,17 @@ export interface CallQuery {
 }
 
 /** The table of live calls: starts them, finds them, ends them. Knows no HTTP. */
-export class CallManager<Answer extends SipAnswerLike = SipAnswerLike> {
-  readonly #calls = new Map<string, Call<Answer>>();
+export class CallManager {
+  readonly #calls = new Map<string, Call>();
   readonly #registry: StreamRegistry;
-  readonly #deps: { agent: SipAgent; sdp: SipSdpCodec<Answer>; media: MediaLegFactory<Answer> };
+  readonly #deps: { agent: SipAgent; media: MediaLegFactory };
   readonly #settings: CallSettings;
   readonly #log: Logger;
   callsStarted = 0;
 
   constructor(
     registry: StreamRegistry,
-    deps: { agent: SipAgent; sdp: SipSdpCodec<Answer>; media: MediaLegFactory<Answer> },
+    deps: { agent: SipAgent; media: MediaLegFactory },
     settings: CallSettings,
     log: Logger,
   ) {
@@ -49,7 +49,7 @@ export class CallManager<Answer extends SipAnswerLike = SipAnswerLike> {
    * answers. Throws CallRejectedError for a duplicate callId or stream name, a callee outside
    * the allow-list, or too many calls.
    */
-  startup(req: CallStartup): Call<Answer> {
+  startup(req: CallStartup): Call {
     if (this.#calls.has(req.callId)) throw new CallRejectedError('conflict', 'callId', `Call ${req.callId} already exists`);
     if (this.#registry.get(req.toStream)) throw new CallRejectedError('conflict', 'toStream', `Stream name ${req.toStream} is already in use`);
     const allow = this.#settings.calleeAllowPattern;
@@ -58,7 +58,7 @@ export class CallManager<Answer extends SipAnswerLike = SipAnswerLike> {
       throw new CallRejectedError('limit', 'callId', `Too many calls (limit ${this.#settings.maxCalls})`);
     }
     const stream = this.#registry.create(req.toStream, `call:${req.callId}`);
-    const call = new Call<Answer>(req, stream, { ...this.#deps, settings: this.#settings, log: this.#log });
+    const call = new Call(req, stream, { ...this.#deps, settings: this.#settings, log: this.#log });
     this.#calls.set(req.callId, call);
     this.callsStarted++;
     call.on('status', (s) => this.#log.info(`call ${req.callId}: ${s}`));
@@ -69,7 +69,7 @@ export class CallManager<Answer extends SipAnswerLike = SipAnswerLike> {
     return call;
   }
 
-  get(callId: string): Call<Answer> | undefined {
+  get(callId: string): Call | undefined {
     return this.#calls.get(callId);
   }
 

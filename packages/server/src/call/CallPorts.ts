@@ -1,4 +1,4 @@
-import type { AudioCodec, MediaDescription, MediaKind } from '../media/MediaTypes.js';
+import type { MediaDescription, MediaKind } from '../media/MediaTypes.js';
 
 /**
  * What a call needs from the SIP and RTP layers. The SIP user agent (sip/ua) and the RTP session
@@ -42,34 +42,34 @@ export interface SipAgent {
   invite(o: { account: SipAccount; target: string; sdp: string; callId?: string; singleRouteOnly?: boolean }): SipCallLeg;
 }
 
-/** A parsed SDP answer from the callee, as far as the call looks at it. */
-export interface SipAnswerLike {
-  readonly audio?: { readonly codec: string } | undefined;
-  readonly video?: { readonly codec: string } | undefined;
-  readonly rejected: readonly MediaKind[];
+/** What the callee's SDP answer gave the call. */
+export interface AppliedAnswer {
+  readonly media: MediaDescription;
+  /** Offered kinds the callee refused (port 0, no common codec), with the reason. */
+  readonly rejected: readonly { kind: MediaKind; reason: string }[];
 }
 
-export interface MediaLeg<Answer extends SipAnswerLike = SipAnswerLike> {
+/**
+ * The call's RTP side: it owns the ports, writes our SDP offer, reads the callee's answer and
+ * receives the media into a target.
+ */
+export interface MediaLeg {
   readonly ports: Partial<Record<MediaKind, { rtp: number; rtcp: number }>>;
-  start(
-    answer: Answer,
+  offer(): string;
+  /** Parses the answer and starts receiving into `target`; throws when it is unusable. */
+  applyAnswer(
+    sdp: string,
     target: { pushRtp(kind: MediaKind, packet: Buffer): void },
-    opts: { initAlways: boolean; inactivityTimeoutMs: number; latching: 'off' | 'auto' },
-  ): void;
+    opts: { initAlways: boolean; inactivityTimeoutMs: number },
+  ): AppliedAnswer;
+  /** Our answer to the callee's re-INVITE offer, or null for 488. */
+  answerReoffer(sdp: string): string | null;
   on(event: 'inactive', fn: () => void): unknown;
   requestKeyframe(): void;
-  sendDtmf(digits: string, opts?: { durationMs?: number }): Promise<void>;
+  sendDtmf(digits: string): Promise<void>;
   close(): void;
 }
 
-/** SDP functions of the SIP media layer. */
-export interface SipSdpCodec<Answer extends SipAnswerLike = SipAnswerLike> {
-  buildOffer(o: { address: string; sessionId: number; audio?: { port: number; codecs: AudioCodec[]; telephoneEvent?: boolean }; video?: { port: number } }): string;
-  parseAnswer(sdp: string, offered: { audio: boolean; video: boolean }): Answer;
-  describeMedia(answer: Answer): MediaDescription;
-  answerReoffer(reofferSdp: string, current: Answer, ports: MediaLeg['ports'], address: string): string | null;
-}
-
-export interface MediaLegFactory<Answer extends SipAnswerLike = SipAnswerLike> {
-  open(kinds: MediaKind[]): Promise<MediaLeg<Answer>>;
+export interface MediaLegFactory {
+  open(kinds: MediaKind[]): Promise<MediaLeg>;
 }
