@@ -118,3 +118,20 @@ test('real timer: start/stop, restart continues the sequence', async () => {
   const audio = out.filter((e) => e.track === 1).map((e) => e.ts);
   for (let i = 1; i < audio.length; i++) assert.ok(audio[i]! > audio[i - 1]!, 'timestamps keep increasing after restart');
 });
+
+test('seekToLatestKeyframe replays from the last keyframe, due now, with increasing timestamps', () => {
+  const { pacer, out } = harness();
+  pacer.anchor(0);
+  pacer.pump(130); // frames at 0, 40, 80, 120 ms sent
+  const lastVideoTs = Math.max(...out.filter((e) => e.track === 0).map((e) => e.ts));
+  const lastAudioTs = Math.max(...out.filter((e) => e.track === 1).map((e) => e.ts));
+  const before = out.length;
+  assert.equal(pacer.seekToLatestKeyframe(130), true);
+  pacer.pump(130);
+  const replay = out.slice(before);
+  assert.ok(replay.length > 0, 'the keyframe is due at once');
+  assert.equal(replay[0]!.track, 0);
+  assert.ok(replay[0]!.ts > lastVideoTs, `video ts ${replay[0]!.ts} > ${lastVideoTs}`);
+  const audio = replay.filter((e) => e.track === 1);
+  assert.ok(audio.every((e) => e.ts > lastAudioTs), 'audio timestamps keep increasing too');
+});

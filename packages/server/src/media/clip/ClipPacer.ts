@@ -154,6 +154,31 @@ export class ClipPacer {
     return emitted;
   }
 
+  /**
+   * Restarts playback at the latest keyframe at or before the current position, due now, with
+   * timestamps that keep increasing: a clip source's way to honour a keyframe request (the
+   * last seconds of the clip replay). Returns false when the clip has no keyframe before.
+   */
+  seekToLatestKeyframe(now: number = this.#now()): boolean {
+    if (!this.#started) return false;
+    let key = -1;
+    for (let i = this.#idx - 1; i >= 0; i--) {
+      if (this.#clip.packets[this.#schedule[i]!]!.keyframe) {
+        key = i;
+        break;
+      }
+    }
+    if (key < 0) return false;
+    // One frame (40 ms) more than the distance keeps the replayed timestamps above the last sent.
+    const deltaMs = this.#timeMs[this.#idx - 1]! - this.#timeMs[key]! + 40;
+    this.#clip.tracks.forEach((t, i) => {
+      this.#offsets[i] = (this.#offsets[i]! + Math.round((deltaMs * t.clockRate) / 1000)) % 2 ** 32;
+    });
+    this.#idx = key;
+    this.#anchor = now - this.#timeMs[key]!;
+    return true;
+  }
+
   /** Moves the schedule forward by `ms` so the pending packet is due now. */
   #skip(ms: number): void {
     this.#stalls++;
