@@ -217,7 +217,9 @@ Content-Length: 0
 );
 
 // Ringing forever: 100, 180, then waits for CANCEL: 200 to the CANCEL, 487 to the INVITE, ACK.
-// The 487 needs the INVITE's Via headers and CSeq number (the CANCEL from a proxy carries only the proxy's Via).
+// The 487 needs ALL the INVITE's Via headers and its CSeq (a CANCEL from a proxy carries only the proxy's Via);
+// An ereg with search_in="hdr" header="Via:" captures only the first Via line, [last_Via:] in an assignstr is
+// empty: hence the multi-line regexp over the whole message.
 out(
   'uas_ringing',
   HEAD(
@@ -228,7 +230,8 @@ ${RUN_UAS('uas_ringing')}`,
   ) +
     `  <recv request="INVITE" crlf="true">
     <action>
-      <ereg regexp=".*" search_in="hdr" header="Via:" assign_to="inv_via"/>
+      <!-- all (consecutive, long-form) Via header lines of the INVITE, and its CSeq number -->
+      <ereg regexp="Via:[^[:cntrl:]]*([[:cntrl:]]+Via:[^[:cntrl:]]*)*" search_in="msg" assign_to="inv_via"/>
       <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="inv_cseq"/>
     </action>
   </recv>
@@ -246,7 +249,7 @@ Content-Length: 0
 `) +
     msg(`
 SIP/2.0 487 Request Terminated
-Via: [$inv_via]
+[$inv_via]
 [last_From:]
 [last_To:];tag=[pid]SIPpTag01[call_number]
 [last_Call-ID:]
@@ -515,6 +518,20 @@ ${UAC_KEYS}
 ` + bye(2) +
     `  <recv response="200" crlf="true"/>
 </scenario>
+`,
+);
+
+out(
+  'uac_invite_waitbye',
+  HEAD(
+    'uac_invite_waitbye',
+    `Caller without auth, straight to a UA; after the ACK it waits (up to 10 min / -timeout) for the callee's BYE.
+${UAC_KEYS}`,
+  ) +
+    invite(1, false, 1) + PROVISIONAL +
+    `  <recv response="200" rtd="true" rrs="true"/>
+` + ack2xx(1) + WAIT_BYE +
+    `</scenario>
 `,
 );
 

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { SIP_USERS } from './kamailio';
 import { ensurePeerMedia } from './media';
 import { LOOPBACK, pickPort, pickPorts } from './ports';
-import { PEERS_DIR, makeRunDir, requireBinary, spawnPeer, type PeerExit, type PeerProcess } from './process';
+import { PEERS_DIR, makeRunDir, removeRunDir, requireBinary, spawnPeer, type PeerExit, type PeerProcess } from './process';
 
 export const BARESIP_TEMPLATE_DIR = path.join(PEERS_DIR, 'baresip');
 export const BARESIP_MODULE_DIR = '/usr/lib/baresip/modules';
@@ -246,9 +246,14 @@ export async function startBaresip(opts: StartBaresipOptions = {}): Promise<Bare
     ANSWERMODE: answerMode === 'auto' ? 'auto' : 'manual',
     AUDIO_CODECS: codecs.map((c) => CODEC_NAMES[c]).join(','),
   };
-  writeFileSync(path.join(runDir, 'config'), fill(readFileSync(path.join(BARESIP_TEMPLATE_DIR, 'config.in'), 'utf8'), values));
-  const accountsTemplate = registrar ? 'accounts-register.in' : 'accounts-direct.in';
-  writeFileSync(path.join(runDir, 'accounts'), fill(readFileSync(path.join(BARESIP_TEMPLATE_DIR, accountsTemplate), 'utf8'), values));
+  try {
+    writeFileSync(path.join(runDir, 'config'), fill(readFileSync(path.join(BARESIP_TEMPLATE_DIR, 'config.in'), 'utf8'), values));
+    const accountsTemplate = registrar ? 'accounts-register.in' : 'accounts-direct.in';
+    writeFileSync(path.join(runDir, 'accounts'), fill(readFileSync(path.join(BARESIP_TEMPLATE_DIR, accountsTemplate), 'utf8'), values));
+  } catch (err) {
+    removeRunDir(runDir);
+    throw err;
+  }
 
   const maxLifetimeSec = opts.maxLifetimeSec ?? 600;
   const proc = spawnPeer({

@@ -39,7 +39,7 @@ export interface Kamailio {
   readonly hostport: string;
   readonly process: PeerProcess;
   logs(): string;
-  /** Resolves when Kamailio logged a successful REGISTER (expires != 0) of `user` after this call or earlier. */
+  /** Resolves when the newest REGISTER that Kamailio saved for `user` is a registration (not expires=0). */
   waitForRegistration(user: string, timeoutMs?: number): Promise<void>;
   /** Number of log lines matching `re` so far. */
   count(re: RegExp): number;
@@ -129,7 +129,17 @@ export async function startKamailio(opts: StartKamailioOptions = {}): Promise<Ka
     logs: () => proc.logs(),
     count,
     waitForRegistration: async (user, timeoutMs = 10_000) => {
-      await proc.waitForLine(new RegExp(`REGISTERED ${user} contact=(?!.*expires=0\\b)`), timeoutMs, `REGISTER of ${user}`);
+      // the newest REGISTER log line of `user` must be a registration, not an unregistration (expires=0)
+      const re = new RegExp(`REGISTERED ${user} contact=`);
+      await pollUntil(
+        () => {
+          const last = [...proc.lines()].reverse().find((l) => re.test(l));
+          return last !== undefined && !/expires=0\b/.test(last);
+        },
+        timeoutMs,
+        `REGISTER of ${user} at kamailio`,
+        50,
+      );
     },
     stop: () => proc.stop({ graceMs: 3_000 }),
   };

@@ -222,7 +222,9 @@ export async function sippRegister(opts: {
     defaultMediaPort: 16400,
     role: 'register',
   });
-  return p.result;
+  const r = await p.result;
+  await p.stop(); // drops the run dir
+  return r;
 }
 
 /** Starts a SIPp callee; resolves once it listens (and, with `register`, once the registration succeeded). */
