@@ -23,7 +23,7 @@ import {
 } from '../message/index.js';
 import type { Logger } from '../../util/Logger.js';
 import { TypedEmitter } from '../../util/TypedEmitter.js';
-import { describeMessage } from './describeMessage.js';
+import { describeMessage, startLineOf } from './describeMessage.js';
 import { buildParseErrorResponse } from './errorResponse.js';
 import { resolveHost, unbracket } from './resolveHost.js';
 import { SipTransportError } from './SipTransportError.js';
@@ -262,7 +262,7 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
    */
   async send(message: SipMessage | Buffer, dest: SipEndpoint): Promise<void> {
     const data = Buffer.isBuffer(message) ? message : serializeSipMessage(message);
-    if (!Buffer.isBuffer(message)) this.#log.debug(`→ ${dest.transport} ${dest.address}:${dest.port} ${describeMessage(message)}`);
+    this.#log.debug(`→ ${dest.transport} ${dest.address}:${dest.port} ${Buffer.isBuffer(message) ? startLineOf(data) : describeMessage(message)}`);
     try {
       if (this.#closed) throw new SipTransportError('transport closed');
       if (dest.transport === 'udp') await this.#sendUdp(data, dest.address, dest.port);

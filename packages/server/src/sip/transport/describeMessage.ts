@@ -9,3 +9,9 @@ export function describeMessage(msg: SipMessage): string {
   const start = msg.kind === 'request' ? `${msg.method} ${msg.uri}` : `${msg.status} ${msg.reason}`;
   return `${start} [CSeq ${msg.headers.get('CSeq') ?? '?'}, Call-ID ${msg.headers.get('Call-ID') ?? '?'}]`;
 }
+
+/** The start line of serialized bytes (transactions send pre-serialized retransmittable copies). */
+export function startLineOf(data: Buffer): string {
+  const end = data.indexOf('\r\n');
+  return data.toString('utf8', 0, end < 0 ? Math.min(data.length, 200) : Math.min(end, 200));
+}

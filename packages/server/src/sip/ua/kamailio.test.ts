@@ -326,22 +326,26 @@ describe('SipUserAgent against kamailio 127.0.0.1:25060', { skip: installed ? fa
     });
   }
 
-  test('carol hangs up: her BYE follows the route set through kamailio to us (200, terminated remote)', async () => {
-    const ua = await newUa();
-    const reg = await ua.register(alice('udp'), 120);
-    const call = ua.invite({ account: alice('udp'), target: 'carol', sdp: SDP_OFFER });
-    const w = watch(call);
-    await w.until('accepted');
-    const inv = carol.invites.at(-1)!;
-    assert.equal(inv.msg.headers.get('Call-ID'), call.callId);
-    await new Promise((r) => setTimeout(r, 100));
-    carol.bye(inv.msg, 1);
-    const res = await carol.peer.nextResponse('BYE');
-    assert.equal(res.msg.status, 200);
-    assert.equal(res.port, PORT, 'the 200 came back through kamailio');
-    assert.equal(await w.until('terminated'), 'terminated remote BYE');
-    await reg.unregister();
-  });
+  for (const transport of ['udp', 'tcp'] as const) {
+    test(`carol hangs up on alice (${transport.toUpperCase()}): her BYE follows the route set through kamailio to us`, async () => {
+      const ua = await newUa();
+      const reg = await ua.register(alice(transport), 120);
+      const call = ua.invite({ account: alice(transport), target: 'carol', sdp: SDP_OFFER });
+      const w = watch(call);
+      await w.until('accepted');
+      const inv = carol.invites.at(-1)!;
+      assert.equal(inv.msg.headers.get('Call-ID'), call.callId);
+      await new Promise((r) => setTimeout(r, 100));
+      carol.bye(inv.msg, 1);
+      const res = await carol.peer.nextResponse('BYE');
+      assert.equal(res.msg.status, 200);
+      assert.equal(res.port, PORT, 'the 200 came back through kamailio');
+      assert.equal(await w.until('terminated'), 'terminated remote BYE');
+      // Kamailio does not reuse our outbound connection (no RFC 5923 alias); it connects to our listen port.
+      if (transport === 'tcp') assert.equal(ua.counters.transport.tcpAccepted, 1);
+      await reg.unregister();
+    });
+  }
 
   test('singleRouteOnly: ACK and BYE go to the proxy with a single Route to it', async () => {
     const ua = await newUa();
