@@ -74,7 +74,7 @@ interface SentAck {
 }
 
 /** An outgoing call. Created by {@link SipUserAgent.invite}; starts by itself. */
-export class SipClientCall extends TypedEmitter<SipClientCallEvents> implements DialogUser {
+export class SipClientCall extends TypedEmitter<SipClientCallEvents> {
   readonly callId: string;
   readonly #core: UaCore;
   readonly #account: SipAccountConfig;
@@ -103,6 +103,8 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> implements 
   #reinviteGuard: ClockTimer | undefined;
   #ended = false;
   #removal: ClockTimer | undefined;
+  /** How the UA core reaches this call; kept off the public surface. */
+  readonly #user: DialogUser;
 
   constructor(core: UaCore, o: SipInviteOptions) {
     super();
@@ -135,7 +137,13 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> implements 
     } catch (e) {
       setupError = e instanceof SipRequestError ? e : new SipRequestError(400, 'Bad Request', e instanceof Error ? e.message : String(e));
     }
-    if (!duplicate) core.addDialogUser(this);
+    this.#user = {
+      callId: this.callId,
+      handleRequest: (req, tx) => this.#handleRequest(req, tx),
+      handleStrayResponse: (res) => this.#handleStrayResponse(res),
+      shutdown: (reason) => this.#shutdown(reason),
+    };
+    if (!duplicate) core.addDialogUser(this.#user);
     // Events only after the caller had a chance to subscribe.
     setImmediate(() => {
       if (setupError) this.#reject(setupError);
@@ -184,7 +192,7 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> implements 
   }
 
   /** {@link DialogUser}: requests with our Call-ID. */
-  handleRequest(req: SipRequest, tx: ServerTransaction | undefined): boolean {
+  #handleRequest(req: SipRequest, tx: ServerTransaction | undefined): boolean {
     const dialog = this.#dialog;
     if (dialog === undefined || !dialog.matches(req)) return false;
     if (req.method === 'ACK') {
@@ -230,17 +238,17 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> implements 
   }
 
   /** {@link DialogUser}: a 2xx retransmission after the INVITE transaction is gone. */
-  handleStrayResponse(res: SipResponse): void {
+  #handleStrayResponse(res: SipResponse): void {
     if (res.status >= 200 && res.status < 300 && this.#invite && cseqOf(res) === cseqOf(this.#invite)) this.#on2xx(res);
   }
 
   /** {@link DialogUser}: the user agent closes. */
-  shutdown(reason: string): void {
+  #shutdown(reason: string): void {
     this.#ict?.terminate();
     if (!this.#ended) this.#end('local', reason);
     if (this.#removal !== undefined) this.#core.clock.clearTimeout(this.#removal);
     this.#removal = undefined;
-    this.#core.removeDialogUser(this);
+    this.#core.removeDialogUser(this.#user);
   }
 
   // ---- INVITE ----------------------------------------------------------------------------
@@ -309,7 +317,14 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> implements 
     }
     this.#invite = req;
     this.#gotProvisional = false;
-    const tx = this.#core.transactions.sendRequest(req, this.#dest!);
+    let tx;
+    try {
+      tx = this.#core.transactions.sendRequest(req, this.#dest!);
+    } catch (e) {
+      // The user agent was closed meanwhile.
+      this.#reject(new SipRequestError(503, 'Service Unavailable', e instanceof Error ? e.message : String(e)));
+      return;
+    }
     if (!(tx instanceof InviteClientTransaction)) throw new Error('INVITE without INVITE transaction');
     this.#ict = tx;
     this.#core.log.info(`call ${this.callId}: INVITE ${this.#targetUri} (CSeq ${this.#cseq})`);
@@ -553,6 +568,8 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> implements 
         this.#core.respond(tx, 488, 'Not Acceptable Here');
         return;
       }
+      // Only an accepted re-INVITE refreshes the target (§12.2.2).
+      this.#updateTarget(dialog, req);
       try {
         tx.respond(
           buildResponse(req, 200, 'OK', {
@@ -570,7 +587,6 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> implements 
         this.#core.respond(tx, 500, 'Server Internal Error');
       }
     };
-    this.#updateTarget(dialog, req);
     tx.on('ackTimeout', () => {
       // §13.3.1.4: a 2xx never ACKed means the session is dead; end it with BYE.
       if (tx.finalStatus !== undefined && tx.finalStatus < 300) this.#sendBye('no ACK for re-INVITE answer');
@@ -613,7 +629,7 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> implements 
     const t1 = this.#core.transactions.timers.t1;
     this.#removal = this.#core.clock.setTimeout(() => {
       this.#removal = undefined;
-      this.#core.removeDialogUser(this);
+      this.#core.removeDialogUser(this.#user);
     }, this.#acks.length > 0 ? 64 * t1 : 0);
   }
 }

@@ -31,7 +31,7 @@ export type SipRegistrationEvents = {
 const REFRESH_AT = 0.8;
 
 /** A live registration. Obtain one from {@link SipUserAgent.register}. */
-export class SipRegistration extends TypedEmitter<SipRegistrationEvents> implements Shutdownable {
+export class SipRegistration extends TypedEmitter<SipRegistrationEvents> {
   readonly #core: UaCore;
   readonly #account: SipAccountConfig;
   readonly #requested: number;
@@ -46,6 +46,8 @@ export class SipRegistration extends TypedEmitter<SipRegistrationEvents> impleme
   #timer: ClockTimer | undefined;
   #closed = false;
   #inFlight: Promise<unknown> = Promise.resolve();
+  /** How the UA core stops this registration on close; kept off the public surface. */
+  readonly #stopper: Shutdownable = { shutdown: () => this.#stop() };
 
   private constructor(core: UaCore, account: SipAccountConfig, expires: number) {
     super();
@@ -74,7 +76,7 @@ export class SipRegistration extends TypedEmitter<SipRegistrationEvents> impleme
   static async create(core: UaCore, account: SipAccountConfig, expires: number): Promise<SipRegistration> {
     const reg = new SipRegistration(core, account, expires);
     await reg.#register(expires);
-    core.addOther(reg);
+    core.addOther(reg.#stopper);
     reg.#schedule();
     return reg;
   }
@@ -92,17 +94,17 @@ export class SipRegistration extends TypedEmitter<SipRegistrationEvents> impleme
   /** Stops refreshing and removes the binding (REGISTER with Expires: 0). Rejects with {@link SipRequestError}. */
   async unregister(): Promise<void> {
     if (this.#closed) return;
-    this.shutdown();
+    this.#stop();
     await this.#inFlight.catch(() => undefined);
     await this.#register(0);
   }
 
-  /** Stops the refresh timer without network traffic (user agent closing). */
-  shutdown(): void {
+  /** Stops the refresh timer without network traffic. */
+  #stop(): void {
     this.#closed = true;
     if (this.#timer !== undefined) this.#core.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#core.removeOther(this);
+    this.#core.removeOther(this.#stopper);
   }
 
   #schedule(delayMs = Math.max(500, this.#expires * 1000 * REFRESH_AT)): void {

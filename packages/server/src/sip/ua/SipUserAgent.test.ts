@@ -311,6 +311,20 @@ describe('SipUserAgent against a scripted UAS (UDP loopback)', () => {
     peer.respond(inv3, 401, 'Unauthorized', { headers: [['WWW-Authenticate', 'Digest realm="spike", qop="auth"']] }); // no nonce
     assert.equal(await w3.until((e) => e.startsWith('rejected')), 'rejected 401 Unauthorized');
 
+    // Bad input fails the call cleanly: a Call-ID in use, a header value with CR/LF.
+    const live = ua.invite({ account, target: 'bob', sdp: SDP_OFFER });
+    const liveInv = await peer.nextRequest('INVITE');
+    const dupCall = ua.invite({ account, target: 'bob', sdp: SDP_OFFER, callId: live.callId });
+    const dupErr = new Promise<SipRequestError>((resolve) => dupCall.on('rejected', resolve));
+    const dup = watch(dupCall);
+    const crlf = watch(ua.invite({ account, target: 'bob', sdp: SDP_OFFER, headers: { 'X-Evil': 'a\r\nVia: x' } }));
+    assert.match(await dup.until((e) => e.startsWith('rejected')), /^rejected 400/);
+    assert.match((await dupErr).message, /Call-ID already in use/);
+    assert.equal(live.state, 'calling', 'the live call is untouched');
+    live.hangup();
+    peer.respond(liveInv, 480, 'Temporarily Unavailable');
+    assert.match(await crlf.until((e) => e.startsWith('rejected')), /^rejected 400/);
+
     const call4 = ua.invite({ account: { ...account, password: undefined }, target: 'bob', sdp: SDP_OFFER });
     const w4 = watch(call4);
     const inv4 = await peer.nextRequest('INVITE');
@@ -382,7 +396,8 @@ describe('SipUserAgent against a scripted UAS (UDP loopback)', () => {
     clock.advance(8_000);
     for (let i = 0; i < 50 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(failures, [401]);
-    reg.shutdown();
+    await assert.rejects(reg.unregister(), (e: unknown) => e instanceof SipRequestError && e.status === 401);
+    assert.equal(ua.counters.activeRegistrations, 0);
   });
 
   test('timeout: INVITE retransmitted per timer A, rejected 408 at 64·T1; REGISTER rejected 408', async () => {
@@ -557,5 +572,9 @@ describe('SipUserAgent against a scripted UAS (UDP loopback)', () => {
     assert.match(w.events.at(-1) ?? '', /^terminated local/);
     assert.equal(ua.counters.activeRegistrations, 0);
     assert.equal(ua.counters.transactions.clientTransactions, 0);
+    // A closed user agent refuses new work with 503 instead of throwing.
+    const late = watch(ua.invite({ account, target: 'bob', sdp: SDP_OFFER }));
+    assert.equal(await late.until((e) => e.startsWith('rejected')), 'rejected 503 Service Unavailable');
+    await assert.rejects(ua.register(account), (e: unknown) => e instanceof SipRequestError && e.status === 503);
   });
 });

@@ -122,7 +122,7 @@ export class SipUserAgent {
     };
     call.on('rejected', forget);
     call.on('terminated', forget);
-    if (this.#closed) setImmediate(() => call.shutdown('user agent closed'));
+    // After close() the INVITE cannot be sent: the call is rejected with 503 by itself.
     return call;
   }
 

@@ -58,7 +58,14 @@ export async function requestWithAuth(o: AuthRequestOptions): Promise<SipRespons
   let credentials: readonly SipHeader[] = [];
   for (let round = 0; ; round++) {
     const req = o.build(credentials);
-    const res = await finalResponse(o.transactions.sendRequest(req, o.dest));
+    let tx: ClientTransaction;
+    try {
+      tx = o.transactions.sendRequest(req, o.dest);
+    } catch (e) {
+      // The user agent was closed meanwhile.
+      throw new SipRequestError(503, 'Service Unavailable', e instanceof Error ? e.message : String(e));
+    }
+    const res = await finalResponse(tx);
     if (res.status !== 401 && res.status !== 407) return res;
     if (round >= MAX_AUTH_ROUNDS) throw new SipRequestError(res.status, res.reason, 'too many authentication rounds');
     credentials = answerChallenge(o.digest, res, req);
