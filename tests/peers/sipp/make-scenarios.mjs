@@ -535,4 +535,41 @@ ${UAC_KEYS}`,
 `,
 );
 
+out(
+  'uac_invite_cancel',
+  HEAD(
+    'uac_invite_cancel',
+    `Caller without auth, straight to a UA: waits for 180 Ringing, waits -d ms, then CANCELs; expects 200 (CANCEL)
+and 487 (INVITE), sends the ACK. Exit code 0 only if the 487 arrived.
+${UAC_KEYS}`,
+  ) +
+    invite(1, false, 1) +
+    `  <recv response="100" optional="true"/>
+  <recv response="180"/>
+  <pause/>
+` +
+    // INVITE(0) 100(1) 180(2) pause(3) CANCEL(4): branch-4
+    msg(
+      `
+CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-4];rport
+From: <sip:[from_user]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]>
+Call-ID: [call_id]
+CSeq: 1 CANCEL
+Max-Forwards: 70
+Content-Length: 0
+`,
+      ' retrans="500"',
+    ) +
+    `  <recv response="200"/>
+  <recv response="487"/>
+` +
+    // INVITE(0) ... CANCEL(4) 200(5) 487(6) ACK(7): branch-7
+    ackNon2xx(1, 7) +
+    `  <timewait milliseconds="500"/>
+</scenario>
+`,
+);
+
 console.log(written.join('\n'));
