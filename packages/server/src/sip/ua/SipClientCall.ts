@@ -7,6 +7,7 @@ import {
   DigestClient,
   formatNameAddr,
   formatSipUri,
+  isValidCallId,
   parseSipUri,
   SipFormatError,
   type SipHeader,
@@ -120,6 +121,7 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> {
     const duplicate = core.hasCallId(this.callId);
     try {
       if (duplicate) throw new SipRequestError(400, 'Bad Request', 'Call-ID already in use');
+      if (!isValidCallId(this.callId)) throw new SipRequestError(400, 'Bad Request', 'invalid Call-ID');
       this.#targetUri = this.#targetToUri(o.target);
       this.#from = core.fromValue(o.account, this.#localTag);
       this.#to = formatNameAddr({ uri: this.#targetUri, params: [] });
