@@ -30,7 +30,6 @@ import {
 } from './support/peers';
 import { makeRunDir, removeRunDir } from './support/peers/process';
 
-
 let kam: Kamailio | undefined;
 /** Everything a test started; stopped (and logged on failure) in afterEach. */
 let started: { name: string; logs(): string; stop(): Promise<unknown> }[] = [];

@@ -164,16 +164,19 @@ export function spawnPeer(opts: SpawnPeerOptions): PeerProcess {
 
   let exitInfo: PeerExit | null = null;
   const exited = new Promise<PeerExit>((resolve) => {
-    proc.once('exit', (code, signal) => {
-      exitInfo = { code, signal };
-      out.push(`[exit] code=${code} signal=${signal}`);
+    const finish = (info: PeerExit, line: string) => {
+      if (exitInfo) return;
+      exitInfo = info;
+      out.push(line);
       // The wrapper is gone; make sure nothing of the group survives it.
       killGroup(pid, 'SIGKILL');
       liveGroups.delete(pid);
-      resolve(exitInfo);
-    });
+      resolve(info);
+    };
+    proc.once('exit', (code, signal) => finish({ code, signal }, `[exit] code=${code} signal=${signal}`));
+    // a failed spawn emits 'error' and possibly no 'exit'
+    proc.once('error', (err) => finish({ code: null, signal: null }, `[spawn error] ${err.message}`));
   });
-  proc.once('error', (err) => out.push(`[spawn error] ${err.message}`));
 
   const readFiles = (): string => {
     const parts: string[] = [];
