@@ -54,7 +54,7 @@ function feed(stream: LiveStream): NodeJS.Timeout {
 }
 
 before(async () => {
-  const settings = loadSettings({ SIPCAST_WS_PORT: '0', SIPCAST_HTTP_PORT: '0', SIPCAST_DEMO: 'false', SIPCAST_PING_INTERVAL_MS: '200' });
+  const settings = loadSettings({ SIPCAST_WS_PORT: '0', SIPCAST_HTTP_PORT: '0', SIPCAST_DEMO: 'false', SIPCAST_DEMO_CALLEE: 'false', SIPCAST_SIP_PORT: '0', SIPCAST_PING_INTERVAL_MS: '200' });
   server = new SipcastServer(settings, new Logger('silent'));
   await server.start();
   url = `ws://127.0.0.1:${server.wsPort}`;

@@ -116,6 +116,9 @@ export async function startServer(opts: StartServerOptions): Promise<SipcastServ
       SIPCAST_WS_PORT: String(wsPort),
       SIPCAST_HTTP_PORT: String(httpPort),
       SIPCAST_DEMO: 'true',
+      // Free ports unless a test asks for fixed ones: several servers may run at once.
+      SIPCAST_SIP_PORT: '0',
+      SIPCAST_DEMO_CALLEE_PORT: '0',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
