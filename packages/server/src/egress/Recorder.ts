@@ -5,7 +5,8 @@
  * fails the fragmented file is kept under the final name; it plays as well.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LiveStream } from '../registry/LiveStream.js';
 import type { Logger } from '../util/Logger.js';
@@ -57,7 +58,6 @@ export interface RecorderJson {
   lastError: string | null;
 }
 
-const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
 
 /** Records one stream from its first keyframe until stop(), the stream's end or a failure. */
 export class Recorder extends TypedEmitter<RecorderEvents> {
@@ -143,8 +143,8 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     };
   }
 
-  async #run(): Promise<void> {
-    if (this.stopping) return;
+  /** Picks the file name (the stream's codecs are known once it published). */
+  #prepare(): string {
     const s = this.#stream;
     this.#startTime = Date.now();
     this.#vars = {
@@ -155,13 +155,20 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
       videoCodec: s.media.video?.codec ?? '',
     };
     const dir = this.#opts.dir;
+    mkdirSync(dir, { recursive: true });
+    const base = uniqueName(renderRecordName(this.#opts.template, this.#vars), (n) => existsSync(join(dir, n)) || existsSync(join(dir, partName(n))));
+    this.#recordName = partName(base);
+    return this.#recordName;
+  }
+
+  async #run(): Promise<void> {
+    if (this.stopping) return;
+    const s = this.#stream;
+    const dir = this.#opts.dir;
     let sink: RtpFfmpegSink;
     let part = '';
     try {
-      await mkdir(dir, { recursive: true });
-      const base = await uniqueName(renderRecordName(this.#opts.template, this.#vars), async (n) => (await exists(join(dir, n))) || exists(join(dir, partName(n))));
-      part = partName(base);
-      this.#recordName = part;
+      part = this.#prepare();
       sink = await RtpFfmpegSink.start(s, {
         ffmpegPath: this.#opts.ffmpegPath,
         label: `record ${s.name}`,
@@ -228,7 +235,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
       this.#lastError ??= 'nothing was recorded';
       return false;
     }
-    const final = await uniqueName(renderRecordName(this.#opts.template, { ...this.#vars, endTime: this.#endTime ?? Date.now() }), (n) => exists(join(dir, n)));
+    const final = uniqueName(renderRecordName(this.#opts.template, { ...this.#vars, endTime: this.#endTime ?? Date.now() }), (n) => existsSync(join(dir, n)));
     const finalPath = join(dir, final);
     const tmpPath = `${finalPath}.tmp`;
     const remux = FfmpegProcess.start(this.#opts.ffmpegPath, finaliseArgs(partPath, tmpPath), { log: this.#log, label: `finalise ${final}` });

@@ -51,12 +51,12 @@ export function partName(finalName: string): string {
 }
 
 /** `x.mp4` -> `x-1.mp4`, `x-2.mp4`... the first for which `exists` is false. */
-export async function uniqueName(name: string, exists: (n: string) => Promise<boolean>): Promise<string> {
-  if (!(await exists(name))) return name;
+export function uniqueName(name: string, exists: (n: string) => boolean): string {
+  if (!exists(name)) return name;
   const stem = name.replace(/\.mp4$/i, '');
   for (let i = 1; i < 10_000; i++) {
     const candidate = `${stem}-${i}.mp4`;
-    if (!(await exists(candidate))) return candidate;
+    if (!exists(candidate)) return candidate;
   }
   return `${stem}-${Date.now()}.mp4`;
 }
