@@ -9,7 +9,7 @@
  * Environment: the usual SIPCAST_* settings (including the egress ones: SIPCAST_RECORD_DIR,
  * SIPCAST_RECORD_SIP_STREAMS, SIPCAST_RECORD_TEMPLATE, SIPCAST_FFMPEG_PATH, SIPCAST_PUSH_AUDIO_CODEC)
  * and SIPCAST_E2E_EGRESS_HTTP_PORT (default 0: a free port). Prints one line
- *   sipcast ready ws=ws://127.0.0.1:<ws> http=http://127.0.0.1:<http> egress=http://127.0.0.1:<egress>
+ *   sipcast ready ws=ws://127.0.0.1:<ws> http=http://127.0.0.1:<http> egress=http://127.0.0.1:<egress> demoCallee=<uri>
  * SIGTERM/SIGINT: egress.stop() (recordings finalised), then the server, then exit 0.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -68,7 +68,9 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => http.listen(Number(process.env['SIPCAST_E2E_EGRESS_HTTP_PORT'] ?? 0), '127.0.0.1', resolve));
   const addr = http.address();
   const egressPort = typeof addr === 'object' && addr ? addr.port : 0;
-  process.stdout.write(`sipcast ready ws=ws://127.0.0.1:${server.wsPort} http=http://127.0.0.1:${server.httpPort} egress=http://127.0.0.1:${egressPort}\n`);
+  process.stdout.write(
+    `sipcast ready ws=ws://127.0.0.1:${server.wsPort} http=http://127.0.0.1:${server.httpPort} egress=http://127.0.0.1:${egressPort} demoCallee=${server.demoCalleeUri ?? ''}\n`,
+  );
 
   let stopping = false;
   const stop = (signal: string): void => {
