@@ -28,6 +28,7 @@ export class DemoCallMedia {
   readonly #pairs: BoundPortPair[];
   readonly #ports: { audio?: number; video?: number };
   #lastKeyframeMs = -Infinity;
+  #closed = false;
   keyframesHonoured = 0;
   packetsSent = 0;
 
@@ -76,8 +77,9 @@ export class DemoCallMedia {
     return this.#ports;
   }
 
+  /** Starts sending (idempotent). */
   start(): void {
-    this.#pacer.start();
+    if (!this.#closed) this.#pacer.start();
   }
 
   requestKeyframe(): void {
@@ -88,6 +90,7 @@ export class DemoCallMedia {
   }
 
   close(): void {
+    this.#closed = true;
     this.#pacer.stop();
     for (const p of this.#pairs) void p.release();
   }

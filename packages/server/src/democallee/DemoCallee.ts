@@ -75,8 +75,12 @@ export class DemoCallee {
   }
 
   async #onRequest(req: SipRequest, tx: ServerTransaction | undefined, _source: SipSource): Promise<void> {
-    if (!tx) return; // ACK of our 2xx: nothing to do
     const callId = req.headers.get('Call-ID') ?? '';
+    if (!tx) {
+      // The ACK of our 200: the caller has our answer now, so media sent from here on is not lost.
+      if (req.method === 'ACK') this.#calls.get(callId)?.media.start();
+      return;
+    }
     const existing = this.#calls.get(callId);
     switch (req.method) {
       case 'INVITE':
@@ -121,7 +125,8 @@ export class DemoCallee {
     this.#calls.set(callId, call);
     tx.respond(buildResponse(req, 180, 'Ringing', { toTag, copyRecordRoute: true, headers: [['Contact', this.#contact()]] }));
     this.#respond(tx, req, 200, 'OK', call);
-    media.start();
+    // Media starts on the ACK; a lost ACK must not leave the call silent.
+    setTimeout(() => media.start(), 1000).unref();
     this.callsAnswered++;
     this.#opts.log.info(`demo callee: answered ${callId} (${plan.audio?.codec ?? 'no audio'}${plan.video ? ' + H264' : ''})`);
   }
