@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(chromium ffmpeg kamailio baresip-core baresip-ffmpeg sip-tester nginx libnginx-mod-rtmp iproute2)
+APT_PACKAGES=(chromium ffmpeg kamailio baresip-core baresip-ffmpeg sip-tester nginx libnginx-mod-rtmp tshark iproute2)
 
 if [[ "${1:-}" == "--apt" ]]; then
   missing=()
