@@ -64,7 +64,7 @@ test('an ffmpeg that ignores q and SIGTERM is killed with SIGKILL after the time
 });
 
 test('stderr ring is bounded', async () => {
-  const p = FfmpegProcess.start(process.execPath, ['-e', 'for (let i = 0; i < 500; i++) console.error("line " + i); process.exit(3)'], { stderrLines: 10 });
+  const p = FfmpegProcess.start(process.execPath, ['-e', 'for (let i = 0; i < 500; i++) console.error("line " + i); process.exitCode = 3'], { stderrLines: 10 });
   const exit = await p.exited;
   assert.equal(exit.code, 3);
   assert.equal(exit.stderrTail.length, 10);

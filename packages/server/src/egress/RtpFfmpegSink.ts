@@ -10,7 +10,7 @@ import type { MediaDescription, MediaKind } from '../media/MediaTypes.js';
 import type { MediaSink, StreamEnd } from '../registry/MediaSink.js';
 import type { Logger } from '../util/Logger.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
-import { silentRtpPacket } from './audioSilence.js';
+import { silenceLeadIn, silentRtpPacket } from './audioSilence.js';
 import { FfmpegProcess, type FfmpegExit, type FfmpegProgress } from './FfmpegProcess.js';
 import { PacedUdpSender } from './PacedUdpSender.js';
 import { buildFfmpegSdp, FFMPEG_AUDIO_PT, FFMPEG_VIDEO_PT, layoutFor, portsNeeded, type FfmpegRtpLayout } from './rtpSdp.js';
@@ -108,9 +108,10 @@ let sinkSeq = 0;
 
 /**
  * Feeds one stream to one ffmpeg. Audio is held back until the first video packet (a keyframe)
- * when the stream has video, so both tracks start together in ffmpeg's timeline. RTCP sender
- * reports are not forwarded: ffmpeg aligns the tracks by their first packets (see
- * docs/recording-and-push.md).
+ * when the stream has video, and starts with a silent lead-in as long as the video timeline
+ * already is (the squeezed replay of a cached keyframe group), so both tracks line up in
+ * ffmpeg's timeline. RTCP sender reports are not forwarded: ffmpeg bases each track at its first
+ * packet (see docs/recording-and-push.md).
  */
 export class RtpFfmpegSink extends TypedEmitter<RtpFfmpegSinkEvents> implements MediaSink {
   readonly id: string;
@@ -125,6 +126,10 @@ export class RtpFfmpegSink extends TypedEmitter<RtpFfmpegSinkEvents> implements 
   readonly #log: Logger;
   #muted: boolean;
   #videoStarted = false;
+  #audioStarted = false;
+  #firstVideoTs = 0;
+  #lastVideoTs = 0;
+  #lastVideoAt = 0;
   #attached = false;
   #streamEnded = false;
   #stopping: Promise<FfmpegExit> | undefined;
@@ -214,7 +219,11 @@ export class RtpFfmpegSink extends TypedEmitter<RtpFfmpegSinkEvents> implements 
     if (kind === 'video') {
       const v = this.layout.video;
       if (!v) return;
+      const ts = packet.readUInt32BE(4);
+      if (!this.#videoStarted) this.#firstVideoTs = ts;
       this.#videoStarted = true;
+      this.#lastVideoTs = ts;
+      this.#lastVideoAt = performance.now();
       this.counters.videoPackets++;
       this.#sender.send(Buffer.from(packet), v.port);
       return;
@@ -225,10 +234,25 @@ export class RtpFfmpegSink extends TypedEmitter<RtpFfmpegSinkEvents> implements 
       this.counters.audioHeldBack++;
       return;
     }
+    if (!this.#audioStarted) {
+      this.#audioStarted = true;
+      if (this.layout.video) for (const p of silenceLeadIn(packet, a.codec, this.#videoLeadMs())) this.#sender.send(p, a.port);
+    }
     const out = this.#muted ? silentRtpPacket(packet, a.codec) : Buffer.from(packet);
     if (!out) return;
     this.counters.audioPackets++;
     this.#sender.send(out, a.port);
+  }
+
+  /**
+   * How far the video timeline (based at its first packet) is ahead of now, in ms: ffmpeg bases
+   * each track at its first packet, so audio gets a silent lead-in of this length to line up.
+   * About 0 for a live keyframe; the length of the squeezed replay for a cached keyframe group.
+   */
+  #videoLeadMs(): number {
+    const span = (this.#lastVideoTs - this.#firstVideoTs) >>> 0;
+    if (span > 0x7fffffff) return 0;
+    return Math.min(2000, span / 90 + (performance.now() - this.#lastVideoAt));
   }
 
   sendRtcp(): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { writeRtpHeader } from '../rtp/RtpHeader.js';
-import { opusPacketSamples, opusSilence, silentRtpPacket } from './audioSilence.js';
+import { opusPacketSamples, opusSilence, silenceLeadIn, silentRtpPacket } from './audioSilence.js';
 
 test('opus packet durations from the TOC (RFC 6716 §3.1)', () => {
   assert.equal(opusPacketSamples(Buffer.from([0xf8, 1, 2])), 960); // CELT FB 20 ms, code 0
@@ -49,4 +49,20 @@ test('silentRtpPacket keeps the header, replaces the payload, drops padding', ()
   assert.ok(u.subarray(12).every((b) => b === 0xff));
   assert.ok(silentRtpPacket(rtp(Array(160).fill(0x12)), 'PCMA')!.subarray(12).every((b) => b === 0xd5));
   assert.equal(silentRtpPacket(Buffer.alloc(5), 'opus'), undefined);
+});
+
+test('silenceLeadIn: 20 ms silent packets just before the first one', () => {
+  const first = rtp([0xfc, 1, 2]); // seq 7, ts 1234, stereo opus
+  const lead = silenceLeadIn(first, 'opus', 250);
+  assert.equal(lead.length, 13); // round(250 / 20)
+  assert.deepEqual(lead.map((p) => p.readUInt16BE(2)), Array.from({ length: 13 }, (_, i) => (7 - 13 + i) & 0xffff));
+  assert.equal(lead[12]!.readUInt32BE(4), 1234 - 960);
+  assert.equal(lead[0]!.readUInt32BE(4), (1234 - 13 * 960) >>> 0, 'timestamps wrap');
+  assert.deepEqual([...lead[0]!.subarray(12)], [0xfc, 0xff, 0xfe]);
+  assert.equal(lead[0]![1]! & 0x7f, 111);
+  assert.equal(silenceLeadIn(first, 'opus', 5).length, 0);
+  const g = silenceLeadIn(rtp(Array(160).fill(1)), 'PCMA', 40);
+  assert.equal(g.length, 2);
+  assert.equal(g[1]!.readUInt32BE(4), 1234 - 160);
+  assert.ok(g[0]!.subarray(12).every((b) => b === 0xd5));
 });

@@ -75,3 +75,33 @@ export function silentRtpPacket(packet: Buffer, codec: AudioCodec): Buffer | und
   out[0] = out[0]! & ~0x20; // no padding
   return out;
 }
+
+/** RTP clock ticks of the 20 ms silence packets of a lead-in. */
+const LEAD_IN_TICKS: Readonly<Record<AudioCodec, number>> = { opus: 960, PCMU: 160, PCMA: 160 };
+
+/**
+ * Silent packets of 20 ms that precede `first` (sequence numbers and timestamps just before
+ * it) and last about `durationMs` in all: prepended to an audio track so that it starts as early
+ * in the timeline as the video it goes with. Empty for malformed packets or durations < 10 ms.
+ */
+export function silenceLeadIn(first: Buffer, codec: AudioCodec, durationMs: number): Buffer[] {
+  const off = rtpPayloadOffset(first);
+  const count = Math.min(100, Math.round(durationMs / 20));
+  if (off < 0 || count <= 0) return [];
+  const stereo = codec === 'opus' && first.length > off && (first[off]! & 0x04) !== 0;
+  const payload = codec === 'opus' ? opusSilence(960, stereo) : Buffer.alloc(160, G711_SILENCE[codec]);
+  const seq = first.readUInt16BE(2);
+  const ts = first.readUInt32BE(4);
+  const out: Buffer[] = [];
+  for (let i = count; i >= 1; i--) {
+    const p = Buffer.allocUnsafe(12 + payload.length);
+    first.copy(p, 0, 0, 12);
+    p[0] = 0x80; // V=2, no padding, extension or CSRCs
+    p[1] = first[1]! & 0x7f; // no marker
+    p.writeUInt16BE((seq - i) & 0xffff, 2);
+    p.writeUInt32BE((ts - i * LEAD_IN_TICKS[codec]) >>> 0, 4);
+    payload.copy(p, 12);
+    out.push(p);
+  }
+  return out;
+}
