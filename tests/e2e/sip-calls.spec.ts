@@ -455,7 +455,11 @@ test('busy callee (SIPp 486): the call ends BUSY, then /call/find answers 404', 
   const body = aliceCalls('busy', 'carol');
   await startCall(server, body);
   expect(await waitLoggedEnd(server, body.callId)).toBe('BUSY');
-  await waitCallGone(server, body.callId);
+  // A failed call stays readable for a while, with the SIP status that ended it.
+  const busy = await findCall(server, body.callId);
+  expect(busy.status, busy.text).toBe(200);
+  expect(JSON.parse(busy.text)[0]).toMatchObject({ status: 'BUSY', sipStatus: 486 });
+  await waitCallGone(server, body.callId, 20_000);
   expect((await rest(server, 'call/terminate', { callId: body.callId })).status, 'terminate of a gone call').toBe(404);
   const statuses = loggedStatuses(server, body.callId);
   console.log(`[busy] server log: ${callLog(server, body.callId).join(' | ')}`);
@@ -476,7 +480,9 @@ test('wrong password: INVITE 407 twice -> FAILED; with sipRegisterRequired REGIS
   const body = aliceCalls('badpw-invite', 'carol', { sipPassword: 'wrong-password' });
   await startCall(server, body);
   expect(await waitLoggedEnd(server, body.callId)).toBe('FAILED');
-  await waitCallGone(server, body.callId);
+  const failed = await findCall(server, body.callId);
+  expect(JSON.parse(failed.text)[0], failed.text).toMatchObject({ status: 'FAILED', sipStatus: 407 });
+  await waitCallGone(server, body.callId, 20_000);
   wire = await cap.stop();
   const { all: w, sent } = ours(wire);
   let trace = describeWire(wire);
@@ -492,7 +498,9 @@ test('wrong password: INVITE 407 twice -> FAILED; with sipRegisterRequired REGIS
   const reg = aliceCalls('badpw-register', 'carol', { sipPassword: 'wrong-password', sipRegisterRequired: true });
   await startCall(server, reg);
   expect(await waitLoggedEnd(server, reg.callId)).toBe('FAILED');
-  await waitCallGone(server, reg.callId);
+  const regFailed = await findCall(server, reg.callId);
+  expect(JSON.parse(regFailed.text)[0], regFailed.text).toMatchObject({ status: 'FAILED', sipStatus: 401 });
+  await waitCallGone(server, reg.callId, 20_000);
   wire = await cap.stop();
   const { all: w2, sent: sent2 } = ours(wire);
   trace = describeWire(wire);

@@ -237,6 +237,7 @@ export class Call extends TypedEmitter<CallEvents> implements StreamPublisher {
 
   #onRejected(err: SipFailure): void {
     this.#sipStatus = err.status;
+    this.#log.info(`call ${this.req.callId}: INVITE rejected ${err.status} ${err.reason}`);
     if (this.#hangupRequested && (err.status === 487 || err.status === 408)) {
       return this.#finish(CALL_STATUS.FINISH, CALL_INFO.NORMAL_CALL_CLEARING);
     }

@@ -187,6 +187,12 @@ test('busy, other failures and a garbage answer end the call with the SIP status
   assert.equal(busy.sipStatus, 486);
   assert.equal(fail.status, 'FAILED');
   assert.equal(fail.sipStatus, 403);
+  // Failed calls stay readable for a while (status, sipStatus); the stream name is free at once.
+  assert.equal(t.manager.find({ callId: 'b' })[0]?.status, 'BUSY');
+  assert.equal(t.manager.find({ status: 'FAILED' })[0]?.sipStatus, 403);
+  assert.equal(t.registry.get('f'), undefined);
+  assert.equal(t.manager.terminate('f'), false);
+  t.manager.startup(req({ callId: 'f', toStream: 'f' }));
   assert.equal(t.legs[2]!.hangups, 1, 'unusable answer -> BYE');
   t.legs[2]!.emit('terminated', 'local', 'BYE');
   assert.equal(bad.status, 'FINISH');

@@ -23,9 +23,18 @@ export interface CallQuery {
   status?: CallStatus | undefined;
 }
 
+/**
+ * A call that failed (BUSY, FAILED) stays visible to /call/find this long, so a client polling
+ * every few seconds can read why (`status`, `sipStatus`, `info`); a normally finished call is gone
+ * at once (404, which pages show as FINISHED).
+ */
+export const FAILED_CALL_LINGER_MS = 10_000;
+
 /** The table of live calls: starts them, finds them, ends them. Knows no HTTP. */
 export class CallManager {
   readonly #calls = new Map<string, Call>();
+  /** Calls that ended in BUSY or FAILED, kept for FAILED_CALL_LINGER_MS. */
+  readonly #failed = new Map<string, Call>();
   readonly #registry: StreamRegistry;
   readonly #deps: { agent: SipAgent; media: MediaLegFactory };
   readonly #settings: CallSettings;
@@ -57,6 +66,7 @@ export class CallManager {
     if (this.#calls.size >= this.#settings.maxCalls) {
       throw new CallRejectedError('limit', 'callId', `Too many calls (limit ${this.#settings.maxCalls})`);
     }
+    this.#failed.delete(req.callId);
     const stream = this.#registry.create(req.toStream, `call:${req.callId}`);
     const call = new Call(req, stream, { ...this.#deps, settings: this.#settings, log: this.#log });
     this.#calls.set(req.callId, call);
@@ -64,6 +74,12 @@ export class CallManager {
     call.on('status', (s) => this.#log.info(`call ${req.callId}: ${s}`));
     call.once('ended', () => {
       if (this.#calls.get(req.callId) === call) this.#calls.delete(req.callId);
+      if (call.status === 'BUSY' || call.status === 'FAILED') {
+        this.#failed.set(req.callId, call);
+        setTimeout(() => {
+          if (this.#failed.get(req.callId) === call) this.#failed.delete(req.callId);
+        }, FAILED_CALL_LINGER_MS).unref();
+      }
     });
     void call.start();
     return call;
@@ -75,7 +91,7 @@ export class CallManager {
 
   find(q: CallQuery): CallJson[] {
     const out: CallJson[] = [];
-    for (const call of this.#calls.values()) {
+    for (const call of [...this.#calls.values(), ...this.#failed.values()]) {
       if (q.callId !== undefined && call.req.callId !== q.callId) continue;
       if (q.callee !== undefined && call.req.callee !== q.callee) continue;
       if (q.status !== undefined && call.status !== q.status) continue;

@@ -75,7 +75,7 @@ is 200; errors carry a JSON body \`{"error": "<code>", "message": "<text naming 
 ## Calls
 
 ${method(callStartupSchema as unknown as SchemaLike, '200 with an empty body, before the call is answered. 409 when `callId` is live or `toStream` is taken, 403 when the callee is not allowed, 503 over `max_calls`.')}
-${method(callFindSchema as unknown as SchemaLike, '200 with an array of Call objects, or 404.')}
+${method(callFindSchema as unknown as SchemaLike, '200 with an array of Call objects (live calls, and BUSY/FAILED calls for 10 s after they ended), or 404.')}
 ### \`POST /rest-api/call/find_all\`
 
 All live calls: 200 with an array of Call objects, or 404.
@@ -92,7 +92,9 @@ videoCodec, startTime\`.
 \`RING_MEDIA\` (180 with SDP) or \`SESSION_PROGRESS\` (183 with SDP: early media already feeds the stream)
 → \`ESTABLISHED\` (200) → \`FINISH\` (either side hung up). \`BUSY\` for 486/600, \`FAILED\` for other final
 responses, timeouts, authentication failures (\`sipStatus\` holds the code) and RTP inactivity
-(\`info\` "Failed by RTP activity"). An ended call is gone from \`/call/find\` (404).
+(\`info\` "Failed by RTP activity"). A call that ended normally (FINISH) is gone from \`/call/find\` at once
+(404, which the sip-as-rtmp page shows as FINISHED); a BUSY or FAILED call stays readable for 10 s so
+that a poller sees why it failed, then it is gone too. Its \`callId\` may be reused at once.
 
 ## Streams
 

@@ -127,7 +127,7 @@ export async function waitCallStatus(server: SipcastServer, callId: string, stat
 }
 
 /** Polls /call/find until it answers 404 for the call. */
-export async function waitCallGone(server: SipcastServer, callId: string, timeoutMs = 10_000): Promise<void> {
+export async function waitCallGone(server: SipcastServer, callId: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
