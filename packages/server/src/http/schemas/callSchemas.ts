@@ -35,7 +35,7 @@ export const callStartupSchema = {
 
 export const callFindSchema = {
   $id: 'call/find',
-  description: 'Live calls matching all given fields (none given: all). 404 when none matches; an ended call is gone.',
+  description: 'Calls matching all given fields (none given: all). 404 when none matches; a finished call is gone, a BUSY or FAILED one after 10 s.',
   type: 'object',
   additionalProperties: true,
   properties: {
