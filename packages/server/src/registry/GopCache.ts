@@ -11,20 +11,26 @@ const MAX_CACHE_BYTES = 6 * 1024 * 1024;
 const REPLAY_FRAME_STEP = 90;
 
 /**
- * The video packets since the last keyframe of a source that cannot make keyframes on demand.
- * A new viewer gets them in one burst, frames squeezed in time, so it decodes at once and
- * continues with live packets without lasting extra delay.
+ * The video packets since the last keyframe. A new viewer gets them in one burst, frames squeezed
+ * in time, so it decodes at once and continues with live packets without lasting extra delay.
  */
 export class GopCache {
   #packets: Buffer[] = [];
   #bytes = 0;
   #valid = false;
+  #startedAtMs = 0;
 
   /** A keyframe starts: drop the old group. */
-  startGroup(): void {
+  startGroup(nowMs: number = performance.now()): void {
     this.#packets = [];
     this.#bytes = 0;
     this.#valid = true;
+    this.#startedAtMs = nowMs;
+  }
+
+  /** Milliseconds since the cached group's keyframe arrived (Infinity when there is none). */
+  ageMs(nowMs: number = performance.now()): number {
+    return this.#valid && this.#packets.length > 0 ? nowMs - this.#startedAtMs : Infinity;
   }
 
   add(packet: Buffer): void {

@@ -181,3 +181,17 @@ test('ending a stream tells every sink and frees the name; names are unique whil
   assert.throws(() => s.addSink(new FakeSink('b', {})));
   reg.create('cam', 'again');
 });
+
+test('a keyframe-capable source: a viewer arriving right after a keyframe gets the fresh group replayed at once', () => {
+  const reg = new StreamRegistry();
+  const s = reg.create('cam', 'test');
+  const pub = publisher(true);
+  s.attachPublisher(pub, MEDIA);
+  s.pushRtp('video', spsPacket(10, 9000));
+  s.pushRtp('video', pFrame(11, 12600));
+  const v = new FakeSink('v', { video: 96 });
+  s.addSink(v);
+  assert.deepEqual(v.seen.map((x) => x.seq), [10, 11]);
+  assert.equal(pub.requests, 0, 'no extra keyframe needed');
+  s.end('done');
+});

@@ -34,6 +34,11 @@ interface SinkGroup {
 }
 
 const SR_INTERVAL_MS = 1000;
+/**
+ * A keyframe-capable source's cached group younger than this is replayed to a new viewer instead
+ * of asking for another keyframe: the burst is short and the picture comes at once.
+ */
+const FRESH_KEYFRAME_MS = 1500;
 
 /**
  * A named live stream: one publisher feeds RTP, any number of sinks receive it.
@@ -112,8 +117,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     this.#publisher = publisher;
     this.#media = media;
     if (media.audio) this.#out.audio = new RtpContinuity(this.#out.audio.ssrc, media.audio.clockRate);
-    // A source that cannot make keyframes on demand is joined from the cached keyframe group.
-    this.#gopCache = media.video && !publisher.canProduceKeyframe ? new GopCache() : undefined;
+    this.#gopCache = media.video ? new GopCache() : undefined;
     this.#status = 'PUBLISHING';
     this.#srTimer ??= setInterval(() => this.#sendSenderReports(), SR_INTERVAL_MS).unref();
     this.emit('published');
@@ -164,7 +168,10 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     const audioPt = sink.payloadTypes.audio;
     if (audioPt !== undefined && this.#media.audio) this.#join('audio', audioPt, sink);
     if (sink.payloadTypes.video === undefined || !this.#media.video) return;
-    if (this.#gopCache && this.#gopCache.replayTo(sink, sink.payloadTypes.video)) {
+    // Join from the cached keyframe group when the source cannot make a keyframe, or when its
+    // last one is fresh (a viewer's keyframe request, sent when it was answered, already came).
+    const replayable = this.#gopCache && (!this.#publisher?.canProduceKeyframe || this.#gopCache.ageMs() <= FRESH_KEYFRAME_MS);
+    if (replayable && this.#gopCache!.replayTo(sink, sink.payloadTypes.video)) {
       this.#join('video', sink.payloadTypes.video, sink);
     } else {
       this.#waitingVideo.push(sink);

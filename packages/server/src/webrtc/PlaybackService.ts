@@ -44,6 +44,9 @@ export class PlaybackService {
     if (!stream || stream.ended) throw new StreamNotFoundError('Stream not found');
     if (stream.status === 'PENDING') await waitForMedia(stream, req.signal);
     if (stream.ended) throw new StreamNotFoundError('Stream not found');
+    // Ask for a keyframe now, while ICE and DTLS run: it is usually there when the viewer's
+    // tracks open (~100 ms later) and is then replayed from the cache.
+    if (stream.media.video) stream.requestKeyframe();
     const { viewer, answerSdp } = await WebRtcViewer.answer(stream, req.offerSdp, this.#settings);
     this.viewersCreated++;
     return { stream, viewer, answerSdp };
