@@ -36,6 +36,8 @@ export interface FfmpegProcessOptions {
   readonly log?: Logger;
   /** Name in log lines. */
   readonly label?: string;
+  /** Applied to every stderr line before it is kept, logged or emitted (hides secrets). */
+  readonly redact?: (line: string) => string;
 }
 
 /** Timeouts of stop(). */
@@ -66,7 +68,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   private constructor(path: string, args: readonly string[], opts: FfmpegProcessOptions) {
     super();
     this.args = args;
-    this.#stderr = new LineRing(opts.stderrLines ?? 40);
+    this.#stderr = new LineRing(opts.stderrLines ?? 40, opts.redact);
     this.#log = opts.log;
     this.#label = opts.label ?? 'ffmpeg';
     let resolveExit!: (e: FfmpegExit) => void;

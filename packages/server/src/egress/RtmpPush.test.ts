@@ -8,7 +8,7 @@ import { writeRtpHeader } from '../rtp/RtpHeader.js';
 import { Logger } from '../util/Logger.js';
 import { EgressError } from './EgressError.js';
 import { PushManager } from './PushManager.js';
-import { pushTarget } from './pushTarget.js';
+import { pushTarget, redactIn, redactRtmpUrl } from './pushTarget.js';
 import { writeFakeFfmpeg, type FakeFfmpegMode } from './testing/fakeFfmpeg.js';
 
 const log = new Logger('silent');
@@ -21,6 +21,13 @@ test('target: rtmp_ prefix unless full URL; trailing slashes; names percent-enco
   assert.equal(pushTarget('a b', 'rtmp://h/live', false), 'rtmp://h/live/rtmp_a%20b');
   assert.equal(pushTarget('call-1', 'rtmps://h/live/custom', true), 'rtmps://h/live/custom');
   assert.equal(pushTarget('x', 'RTMP://h/live', false), 'RTMP://h/live/rtmp_x');
+});
+
+test('URLs in logs: user-info, query and stream keys hidden; generated rtmp_ names shown', () => {
+  assert.equal(redactRtmpUrl('rtmp://a.rtmp.youtube.com/live2/abcd-efgh-ijkl'), 'rtmp://a.rtmp.youtube.com/live2/abc***');
+  assert.equal(redactRtmpUrl('rtmps://user:pw@h:443/app/rtmp_call-1?token=x'), 'rtmps://h:443/app/rtmp_call-1?***');
+  assert.equal(redactRtmpUrl('rtmp://h/app/'), 'rtmp://h/app/');
+  assert.equal(redactIn('rtmp://h/live/secretkey: Connection refused', 'rtmp://h/live/secretkey'), 'rtmp://h/live/sec***: Connection refused');
 });
 
 test('target: missing, non-rtmp, host-less, whitespace -> 400', () => {

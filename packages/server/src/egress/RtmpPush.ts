@@ -10,6 +10,7 @@ import type { Logger } from '../util/Logger.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { PushAudioCodec } from './egressSettings.js';
 import { pushAudioOut, pushOutputArgs } from './ffmpegArgs.js';
+import { redactIn, redactRtmpUrl } from './pushTarget.js';
 import { describeExit, FfmpegStartError, RtpFfmpegSink } from './RtpFfmpegSink.js';
 
 /** Status of a push, in STREAM_STATUS terms. */
@@ -157,7 +158,8 @@ export class RtmpPush extends TypedEmitter<RtmpPushEvents> {
     try {
       sink = await RtpFfmpegSink.start(this.#stream, {
         ffmpegPath: this.#opts.ffmpegPath,
-        label: `push ${this.streamName} -> ${redact(target)}`,
+        label: `push ${this.streamName} -> ${redactRtmpUrl(target)}`,
+        redact: (text) => redactIn(text, target),
         log: this.#log,
         muted: this.#muted,
         outputArgs: (layout) => {
@@ -179,7 +181,7 @@ export class RtmpPush extends TypedEmitter<RtmpPushEvents> {
     sink.on('progress', () => {
       if (this.#status === 'PENDING') {
         this.#status = 'PUBLISHING';
-        this.#log.info(`push ${this.mediaSessionId}: ${this.streamName} -> ${redact(target)} publishing`);
+        this.#log.info(`push ${this.mediaSessionId}: ${this.streamName} -> ${redactRtmpUrl(target)} publishing`);
       }
     });
     sink.on('exit', (exit) => void this.#fail(describeExit(exit)));
@@ -189,7 +191,7 @@ export class RtmpPush extends TypedEmitter<RtmpPushEvents> {
   async #fail(detail: string): Promise<void> {
     if (this.ended) return;
     this.#lastError = detail;
-    this.#log.warn(`push ${this.mediaSessionId}: ${this.streamName} -> ${redact(this.rtmpUrl)} failed: ${detail}`);
+    this.#log.warn(`push ${this.mediaSessionId}: ${this.streamName} -> ${redactRtmpUrl(this.rtmpUrl)} failed: ${detail}`);
     await this.#end('FAILED', PUSH_INFO.writerError);
   }
 
@@ -206,9 +208,4 @@ export class RtmpPush extends TypedEmitter<RtmpPushEvents> {
     this.emit('ended', this);
     if (sink) await sink.stop();
   }
-}
-
-/** An RTMP URL for logs: credentials in the user-info part or the query are hidden. */
-export function redact(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//***@').replace(/\?.*$/, '?***');
 }

@@ -39,6 +39,8 @@ export interface RtpFfmpegSinkOptions {
   readonly video?: boolean;
   /** Start with audio replaced by silence. */
   readonly muted?: boolean;
+  /** Applied to the logged command line and to ffmpeg's stderr lines (hides secrets). */
+  readonly redact?: (text: string) => string;
   /** How long ffmpeg may take to bind its ports; default 5000 ms. */
   readonly bindTimeoutMs?: number;
 }
@@ -181,8 +183,9 @@ export class RtpFfmpegSink extends TypedEmitter<RtpFfmpegSinkEvents> implements 
       await writeFile(sdpPath, buildFfmpegSdp(layout, stream.name));
       sender = await PacedUdpSender.open();
       const args = [...inputArgs(sdpPath), ...opts.outputArgs(layout)];
-      opts.log.debug(`${opts.label}: ${opts.ffmpegPath} ${args.join(' ')}`);
-      const ffmpeg = FfmpegProcess.start(opts.ffmpegPath, args, { log: opts.log, label: opts.label });
+      const redact = opts.redact ?? ((t: string): string => t);
+      opts.log.debug(`${opts.label}: ${redact(`${opts.ffmpegPath} ${args.join(' ')}`)}`);
+      const ffmpeg = FfmpegProcess.start(opts.ffmpegPath, args, { log: opts.log, label: opts.label, redact });
       sink = new RtpFfmpegSink(stream, layout, ffmpeg, sender, ports, dir, opts);
       await sink.#waitBound(opts.bindTimeoutMs ?? 5000);
       sink.#attach(); // throws when the stream ended meanwhile

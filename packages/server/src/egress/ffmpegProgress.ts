@@ -74,17 +74,20 @@ export class FfmpegProgressParser {
 export class LineRing {
   readonly #capacity: number;
   readonly #lines: string[] = [];
+  readonly #map: (line: string) => string;
   #partial = '';
 
-  constructor(capacity: number) {
+  /** `map` is applied to each complete line (e.g. to hide secrets). */
+  constructor(capacity: number, map: (line: string) => string = (l) => l) {
     this.#capacity = Math.max(1, capacity);
+    this.#map = map;
   }
 
   /** Feeds text; returns the complete lines it contained. */
   push(chunk: string): string[] {
     const parts = (this.#partial + chunk).split(/\r\n|\n|\r/);
     this.#partial = (parts.pop() ?? '').slice(-4096);
-    const done = parts.filter((l) => l.trim() !== '').map((l) => (l.length > 1000 ? `${l.slice(0, 1000)}…` : l));
+    const done = parts.filter((l) => l.trim() !== '').map((l) => this.#map(l.length > 1000 ? `${l.slice(0, 1000)}…` : l));
     for (const l of done) {
       this.#lines.push(l);
       if (this.#lines.length > this.#capacity) this.#lines.shift();
@@ -94,6 +97,6 @@ export class LineRing {
 
   /** The kept lines, oldest first, plus an unterminated last line if any. */
   lines(): string[] {
-    return this.#partial.trim() ? [...this.#lines, this.#partial] : [...this.#lines];
+    return this.#partial.trim() ? [...this.#lines, this.#map(this.#partial)] : [...this.#lines];
   }
 }

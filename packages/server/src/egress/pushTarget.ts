@@ -35,3 +35,23 @@ export function pushTarget(streamName: string, rtmpUrl: string, fullUrl: boolean
 export function pushKey(streamName: string, target: string): string {
   return `${streamName}\n${target}`;
 }
+
+/**
+ * An RTMP URL for logs and error texts: user-info and query hidden, and the stream name (last
+ * path segment) cut to its first 3 characters unless it is a generated `rtmp_<name>` one, since
+ * RTMP stream names are often secret stream keys.
+ */
+export function redactRtmpUrl(url: string): string {
+  const m = /^([a-z]+:\/\/)(?:[^/@]*@)?([^/?#]*)([^?#]*)/i.exec(url);
+  if (!m) return '***';
+  const [, scheme = '', host = '', path = ''] = m;
+  const segs = path.split('/');
+  const last = segs.pop() ?? '';
+  const shown = last.startsWith('rtmp_') || last.length <= 3 ? last : `${last.slice(0, 3)}***`;
+  return `${scheme}${host}${[...segs, shown].join('/')}${/[?#]/.test(url) ? '?***' : ''}`;
+}
+
+/** Replaces every occurrence of `url` in `text` by its redacted form. */
+export function redactIn(text: string, url: string): string {
+  return url ? text.split(url).join(redactRtmpUrl(url)) : text;
+}
