@@ -431,6 +431,7 @@ test('a 10 s recording: ffprobe h264 640x360 + aac, 10 s ± 1 s; downloaded with
   expect((await rawGet(url, {})).status).toBe(401);
 
   const played = await playInChromium(page, url);
+  test.info().annotations.push({ type: 'chromium playback', description: JSON.stringify(played) });
   expect(played.width).toBe(640);
   expect(played.height).toBe(360);
   expect(Math.abs(played.duration - 10), `duration ${played.duration}`).toBeLessThanOrEqual(1);
