@@ -16,7 +16,7 @@ import { request } from 'node:http';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import ndc from 'node-datachannel';
+import { Audio, PeerConnection, Video, type Track } from 'node-datachannel';
 import { WcsTestClient } from '../../packages/server/src/testing/WcsTestClient';
 import { ffprobe, requirePeers, startNginxRtmp, type FfprobeResult, type NginxRtmp } from './support/peers';
 import { makeRunDir, removeRunDir, runBounded, sleep } from './support/peers/process';
@@ -160,14 +160,14 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 class Viewer {
   readonly mediaSessionId = randomUUID();
   readonly received = { audio: 0, video: 0 };
-  readonly #pc: ndc.PeerConnection;
-  readonly #tracks: ndc.Track[];
+  readonly #pc: PeerConnection;
+  readonly #tracks: Track[];
 
   constructor() {
-    this.#pc = new ndc.PeerConnection(this.mediaSessionId, { iceServers: [], bindAddress: '127.0.0.1', disableAutoNegotiation: true });
-    const audio = new ndc.Audio('0', 'RecvOnly');
+    this.#pc = new PeerConnection(this.mediaSessionId, { iceServers: [], bindAddress: '127.0.0.1', disableAutoNegotiation: true });
+    const audio = new Audio('0', 'RecvOnly');
     audio.addOpusCodec(111);
-    const video = new ndc.Video('1', 'RecvOnly');
+    const video = new Video('1', 'RecvOnly');
     video.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
     this.#tracks = [this.#pc.addTrack(audio), this.#pc.addTrack(video)];
     this.#tracks[0]!.onMessage((m) => this.#count('audio', m));
