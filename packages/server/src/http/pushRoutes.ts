@@ -18,7 +18,7 @@ interface StartupBody {
   streamName: string;
   rtmpUrl: string;
   rtmpTransponderFullUrl: boolean;
-  options: Record<string, unknown>;
+  options?: Record<string, unknown>;
 }
 
 /**
@@ -29,7 +29,7 @@ export function addPushRoutes(api: RestApi, v: RequestValidator, pushes: PushMan
   api.route('push/startup', (body) =>
     egressCall(() => {
       const b = v.check<StartupBody>(pushStartupSchema, body);
-      return pushes.startup({ streamName: b.streamName, rtmpUrl: b.rtmpUrl, fullUrl: b.rtmpTransponderFullUrl, options: b.options }).toJSON();
+      return pushes.startup({ streamName: b.streamName, rtmpUrl: b.rtmpUrl, fullUrl: b.rtmpTransponderFullUrl, options: b.options ?? {} }).toJSON();
     }),
   );
 

@@ -18,7 +18,7 @@ export const pushStartupSchema = {
     streamName: { ...streamName, description: 'The stream to push' },
     rtmpUrl: { ...rtmpUrl, description: 'rtmp:// or rtmps:// URL of the server application (or the full target)' },
     rtmpTransponderFullUrl: { type: 'boolean', default: false, description: '`rtmpUrl` is the full target: no `/rtmp_<streamName>` is appended' },
-    options: { type: 'object', default: {}, description: 'Echoed back; `{"action": "mute"}` starts the push muted' },
+    options: { type: 'object', description: 'Echoed back (default `{}`); `{"action": "mute"}` starts the push muted' },
   },
 } as const;
 
@@ -28,7 +28,7 @@ export const pushFindSchema = {
   type: 'object',
   additionalProperties: true,
   properties: {
-    streamName: { type: 'string', maxLength: 256 },
+    streamName: { type: 'string', maxLength: 256, description: 'The pushed stream' },
     rtmpUrl: { type: 'string', maxLength: 1024, description: 'The effective target or the `rtmpUrl` given at startup' },
   },
 } as const;
