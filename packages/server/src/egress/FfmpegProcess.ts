@@ -176,3 +176,11 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     });
   }
 }
+
+/** A one-line description of an ffmpeg exit for logs and REST answers. */
+export function describeExit(exit: FfmpegExit): string {
+  if (exit.spawnError) return `could not start ffmpeg: ${exit.spawnError}`;
+  const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+  const last = exit.stderrTail.filter((l) => !/^\s*$/.test(l)).slice(-2).join(' | ');
+  return last ? `${how}: ${last}` : how;
+}

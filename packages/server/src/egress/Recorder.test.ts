@@ -18,17 +18,22 @@ const haveFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0 && spawnSync('
 const clip = haveFfmpeg ? loadClip(defaultDemoClipPath()) : undefined;
 const log = new Logger('silent');
 
-function probe(file: string): { streams: { codec_name: string; width?: number; height?: number }[]; format: { duration: string } } {
-  return JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file]).toString()) as never;
+interface Probe {
+  streams: { codec_name: string; width?: number; height?: number }[];
+  format: { duration: string };
 }
 
-function setup(recordSipStreams = false): { registry: StreamRegistry; recorders: RecorderManager; dir: string; publish(name: string, owner?: string): () => void } {
+function probe(file: string): Probe {
+  return JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file]).toString()) as Probe;
+}
+
+function setup(recordSipStreams = false): { registry: StreamRegistry; recorders: RecorderManager; dir: string; publish(name: string, owner?: string, video?: boolean): () => void } {
   const registry = new StreamRegistry();
   const dir = join(mkdtempSync(join(tmpdir(), 'sipcast-rec-test-')), 'records');
   const recorders = new RecorderManager(registry, { ffmpegPath: 'ffmpeg', dir, template: '{streamName}-{startTime}.mp4', recordSipStreams, log });
-  const publish = (name: string, owner = 'demo'): (() => void) => {
+  const publish = (name: string, owner = 'demo', video = true): (() => void) => {
     const s = registry.create(name, owner);
-    const demo = new DemoSource(clip!, { audioCodec: 'opus' });
+    const demo = new DemoSource(clip!, { audioCodec: video ? 'opus' : 'PCMU', video });
     demo.start(s);
     return () => demo.stop();
   };
@@ -59,6 +64,20 @@ test('a 3 s recording: fragmented while written, a faststart MP4 (h264 640x360 +
   const d = Number(info.format.duration);
   assert.ok(d > 2.5 && d < 4, `duration ${d}`);
   assert.ok(rec.toJSON().durationMs > 2500);
+  stop();
+  registry.endAll('test');
+});
+
+test('an audio-only stream (PCMU) gives an MP4 with AAC only', { skip: !haveFfmpeg }, async () => {
+  const { registry, recorders, dir, publish } = setup();
+  const stop = publish('voice', 'demo', false);
+  const rec = recorders.startup({ streamName: 'voice' });
+  await sleep(2500);
+  await recorders.terminate({ mediaSessionId: rec.mediaSessionId });
+  assert.equal(rec.status, 'DONE');
+  const info = probe(join(dir, rec.recordName!));
+  assert.deepEqual(info.streams.map((s) => s.codec_name), ['aac']);
+  assert.ok(Number(info.format.duration) > 1.5, `duration ${info.format.duration}`);
   stop();
   registry.endAll('test');
 });

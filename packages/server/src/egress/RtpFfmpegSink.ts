@@ -11,10 +11,14 @@ import type { MediaSink, StreamEnd } from '../registry/MediaSink.js';
 import type { Logger } from '../util/Logger.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { silenceLeadIn, silentRtpPacket } from './audioSilence.js';
-import { FfmpegProcess, type FfmpegExit, type FfmpegProgress } from './FfmpegProcess.js';
+import { inputArgs } from './ffmpegArgs.js';
+import { describeExit, FfmpegProcess, type FfmpegExit, type FfmpegProgress } from './FfmpegProcess.js';
+import { rtcpBye, rtcpKeepalive } from './rtcpControl.js';
 import { PacedUdpSender } from './PacedUdpSender.js';
 import { buildFfmpegSdp, FFMPEG_AUDIO_PT, FFMPEG_VIDEO_PT, layoutFor, portsNeeded, type FfmpegRtpLayout } from './rtpSdp.js';
 import { allocatePortPairs, canInspectSockets, processHasBound, releasePorts } from './udpPorts.js';
+
+export { describeExit } from './FfmpegProcess.js';
 
 /** The part of LiveStream a sink owner needs. */
 export interface EgressStream {
@@ -65,47 +69,8 @@ export class FfmpegStartError extends Error {
   }
 }
 
-/** Input options: RTP from an SDP file on loopback, small probing so output starts fast. */
-function inputArgs(sdpPath: string): string[] {
-  return [
-    '-hide_banner', '-nostats', '-loglevel', 'warning', '-progress', 'pipe:1',
-    '-protocol_whitelist', 'file,udp,rtp',
-    '-localaddr', '127.0.0.1',
-    '-buffer_size', '4194304',
-    '-reorder_queue_size', '0',
-    '-analyzeduration', '1000000', '-probesize', '2000000',
-    '-fflags', '+genpts',
-    '-i', sdpPath,
-  ];
-}
-
 const KEEPALIVE_MS = 2000;
 const FALLBACK_BIND_WAIT_MS = 700;
-const RTCP_SSRC = 0x5c1ca57;
-
-/**
- * An RTCP RR without report blocks, padded with a second RR to the 12 bytes ffmpeg's RTP
- * demuxer requires: ffmpeg ignores it, but it keeps ffmpeg's 10 s input timeout from firing while
- * a stream sends nothing (hold).
- */
-function rtcpKeepalive(): Buffer {
-  const b = Buffer.alloc(16);
-  for (const off of [0, 8]) {
-    b[off] = 0x80;
-    b[off + 1] = 201;
-    b.writeUInt16BE(1, off + 2);
-    b.writeUInt32BE(RTCP_SSRC, off + 4);
-  }
-  return b;
-}
-
-/** An RTCP BYE with a reason (12 bytes): ffmpeg ends its input once every track got one. */
-function rtcpBye(): Buffer {
-  const b = Buffer.from([0x81, 203, 0, 2, 0, 0, 0, 0, 3, 0x65, 0x6e, 0x64]);
-  b.writeUInt32BE(RTCP_SSRC, 4);
-  return b;
-}
-
 let sinkSeq = 0;
 
 /**
@@ -350,12 +315,4 @@ export class RtpFfmpegSink extends TypedEmitter<RtpFfmpegSinkEvents> implements 
     releasePorts(this.#ports);
     void rm(this.#dir, { recursive: true, force: true }).catch((err: Error) => this.#log.debug(`rm ${this.#dir}: ${err.message}`));
   }
-}
-
-/** A one-line description of an ffmpeg exit for logs and REST answers. */
-export function describeExit(exit: FfmpegExit): string {
-  if (exit.spawnError) return `could not start ffmpeg: ${exit.spawnError}`;
-  const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
-  const last = exit.stderrTail.filter((l) => !/^\s*$/.test(l)).slice(-2).join(' | ');
-  return last ? `${how}: ${last}` : how;
 }

@@ -1,6 +1,7 @@
 /**
- * ffmpeg output arguments for an RTMP push (FLV) and a recording (fragmented MP4). H.264 is
- * always copied; audio becomes AAC, except G.711 on a push when `push_audio_codec=g711`.
+ * ffmpeg arguments: the RTP input, the outputs of an RTMP push (FLV) and of a recording
+ * (fragmented MP4), and the final remux. H.264 is always copied; audio becomes AAC, except G.711
+ * on a push when `push_audio_codec=g711`.
  */
 import type { PushAudioCodec } from './egressSettings.js';
 import type { FfmpegRtpLayout } from './rtpSdp.js';
@@ -56,4 +57,18 @@ export function recordOutputArgs(layout: FfmpegRtpLayout, file: string): string[
 /** Arguments of the remux that turns the fragmented file into a plain MP4 with moov first. */
 export function finaliseArgs(fragmented: string, out: string): string[] {
   return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', fragmented, '-map', '0', '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4', '-y', out];
+}
+
+/** Input options: RTP from an SDP file on loopback, small probing so output starts fast. */
+export function inputArgs(sdpPath: string): string[] {
+  return [
+    '-hide_banner', '-nostats', '-loglevel', 'warning', '-progress', 'pipe:1',
+    '-protocol_whitelist', 'file,udp,rtp',
+    '-localaddr', '127.0.0.1',
+    '-buffer_size', '4194304',
+    '-reorder_queue_size', '0',
+    '-analyzeduration', '1000000', '-probesize', '2000000',
+    '-fflags', '+genpts',
+    '-i', sdpPath,
+  ];
 }
