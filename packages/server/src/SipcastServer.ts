@@ -3,6 +3,7 @@ import { CallManager } from './call/CallManager.js';
 import { SipMediaLeg } from './call/SipMediaLeg.js';
 import type { Settings } from './config/Settings.js';
 import { DemoCallee } from './democallee/DemoCallee.js';
+import { createEgress, type Egress } from './egress/createEgress.js';
 import { addCallRoutes } from './http/callRoutes.js';
 import { HttpServer } from './http/HttpServer.js';
 import { RequestValidator } from './http/RequestValidator.js';
@@ -30,6 +31,7 @@ export class SipcastServer {
   #ua: SipUserAgent | undefined;
   #ws: WsSignallingServer | undefined;
   #http: HttpServer | undefined;
+  #egress: Egress | undefined;
   #demo: DemoSource | undefined;
   #demoCallee: DemoCallee | undefined;
   #clip: Clip | undefined;
@@ -55,8 +57,11 @@ export class SipcastServer {
       { host: s.bind, port: s.wsPort, pingIntervalMs: s.pingIntervalMs, maxMissedPongs: 3, token: s.wsToken },
       this.log.child('ws'),
     );
+    const egress = createEgress(this.registry, s.egress, this.log.child('egress'));
+    this.#egress = egress;
     const http = new HttpServer(
       {
+        handlers: [(req, res, path) => egress.handleRecordsDownload(req, res, path)],
         host: s.bind,
         port: s.httpPort,
         indexPath: '/index.html',
@@ -68,8 +73,9 @@ export class SipcastServer {
       this.log.child('http'),
     );
     const validator = new RequestValidator();
-    addStreamRoutes(http.api, this.registry);
-    addCallRoutes(http.api, validator, this.#calls, this.registry);
+    addStreamRoutes(http.api, this.registry, egress.recorders);
+    egress.addRoutes(http.api, validator, (req, res) => http.authorize(req, res));
+    addCallRoutes(http.api, validator, this.#calls, this.registry, egress.pushes);
     await http.listen();
     this.#http = http;
     if (s.demo || s.demoCallee) this.#clip = loadClip(s.demoClip);
@@ -94,6 +100,10 @@ export class SipcastServer {
   get sipPort(): number {
     return this.#ua?.port ?? 0;
   }
+  /** RTMP pushes and recordings. */
+  get egress(): Egress | undefined {
+    return this.#egress;
+  }
   get calls(): CallManager | undefined {
     return this.#calls;
   }
@@ -103,6 +113,8 @@ export class SipcastServer {
   }
 
   async stop(): Promise<void> {
+    // first: recordings are finalised while their streams still run
+    await this.#egress?.stop();
     this.#demo?.stop();
     this.#calls?.terminateAll();
     // Sockets go first: to a client a stopped server is a lost connection (its streams FAIL),

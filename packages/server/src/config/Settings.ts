@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CallSettings } from '../call/CallSettings.js';
+import { EgressSettingsError, parseEgressSettings, type EgressSettings } from '../egress/egressSettings.js';
 import { Logger, type LogLevel } from '../util/Logger.js';
 import type { WebRtcSettings } from '../webrtc/WebRtcSettings.js';
 import { SETTING_KEYS, type SettingKey, type SettingName } from './settingKeys.js';
@@ -23,6 +24,7 @@ export interface Settings {
   readonly pingIntervalMs: number;
   readonly webrtc: WebRtcSettings;
   readonly call: CallSettings;
+  readonly egress: EgressSettings;
 }
 
 export class SettingsError extends Error {
@@ -113,7 +115,15 @@ export function loadSettings(env: Env = process.env, file?: Map<string, string>)
   const rtpPortMin = int('rtp_port_min');
   const rtpPortMax = int('rtp_port_max');
   if (rtpPortMax < rtpPortMin + 3) throw new SettingsError('rtp_port_max must leave room for at least 4 ports above rtp_port_min');
+  let egress: EgressSettings;
+  try {
+    egress = parseEgressSettings((k) => raw(k).value);
+  } catch (err) {
+    if (err instanceof EgressSettingsError) throw new SettingsError(err.message);
+    throw err;
+  }
   return {
+    egress,
     bind,
     wsPort: int('ws_port'),
     httpPort: int('http_port'),

@@ -2,6 +2,8 @@
  * Every setting: its key in a settings file (WCS flashphoner.properties style where WCS has one),
  * its environment override and its default. docs/configuration.md is generated from this table.
  */
+import { EGRESS_SETTING_KEYS } from '../egress/egressSettings.js';
+
 export type SettingType = 'string' | 'int' | 'bool' | 'list' | 'regex';
 
 export interface SettingKey {
@@ -46,6 +48,7 @@ export const SETTING_KEYS = [
   { key: 'web_root', env: 'SIPCAST_WEB_ROOT', type: 'string', def: '', doc: 'Folder served at `/` (default: `examples`)' },
   { key: 'sdk_dist', env: 'SIPCAST_SDK_DIST', type: 'string', def: '', doc: 'Folder served at `/sdk/` (default: `packages/sdk/dist`)' },
   { key: 'log_level', env: 'SIPCAST_LOG_LEVEL', type: 'string', def: 'info', doc: '`debug`, `info`, `warn`, `error`, `silent` (to stderr)' },
+  ...EGRESS_SETTING_KEYS,
 ] as const satisfies readonly SettingKey[];
 
 export type SettingName = (typeof SETTING_KEYS)[number]['key'];

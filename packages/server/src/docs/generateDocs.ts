@@ -1,5 +1,6 @@
 import { SETTING_KEYS } from '../config/settingKeys.js';
 import { callFindSchema, callIdSchema, callStartupSchema, sendDtmfSchema, streamTerminateSchema } from '../http/schemas/callSchemas.js';
+import { pushFindSchema, pushIdSchema, pushStartupSchema, recorderRefSchema } from '../http/schemas/egressSchemas.js';
 
 interface SchemaLike {
   readonly $id: string;
@@ -112,5 +113,21 @@ ${method(streamTerminateSchema as unknown as SchemaLike, '200, or 404.')}
 \`mediaSessionId, name, published (true), hasVideo, hasAudio, status (PENDING | PUBLISHING |
 UNPUBLISHED | FAILED), info, record, recordName, width, height, audioCodec, videoCodec,
 streamerVideoWidth, streamerVideoHeight, viewers, createdAt\`.
+
+## RTMP push
+
+${method(pushStartupSchema as unknown as SchemaLike, '200 with the Push object. 400 missing or non-RTMP `rtmpUrl`; 404 unknown stream; 409 that stream is already pushed to that target.')}
+${method(pushFindSchema as unknown as SchemaLike, '200 with an array of Push objects, or 404. `/push/find_all` (also GET) lists them all.')}
+${method(pushIdSchema as unknown as SchemaLike, '200 with the Push object, or 404.')}
+Push object: \`mediaSessionId, streamName, rtmpUrl (the effective target), width, height, muted, soundEnabled,
+options, status (PENDING | PUBLISHING | STOPPED | FAILED), info, audioCodec, startTime, endTime, lastError\`.
+A push that fails ends FAILED with \`info\` "Failed by RTMP writer error". See [recording-and-push.md](recording-and-push.md).
+
+## Recorder
+
+${method(recorderRefSchema as unknown as SchemaLike, '200 with the Recording object; `/recorder/terminate` answers once the final file is in place. `/recorder/find_all` (also GET) lists recordings, or 404.')}
+Recording object: \`id, mediaSessionId, streamName, status (PENDING | RECORDING | FINALISING | DONE | FAILED),
+info, recordName, startTime, endTime, durationMs, size, auto, lastError\`. Files: \`GET /client/records/<recordName>\`
+(REST token, Range). See [recording-and-push.md](recording-and-push.md).
 `;
 }

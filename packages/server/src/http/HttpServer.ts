@@ -17,6 +17,8 @@ export interface HttpServerOptions {
   readonly restToken: string;
   /** Origins allowed to call the REST API cross-origin (`*` for any). */
   readonly corsOrigins: readonly string[];
+  /** GET/HEAD handlers tried before the static mounts; each resolves true when it answered. */
+  readonly handlers?: readonly ((req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>)[];
 }
 
 /** REST API under /rest-api and the example pages with the built SDK. */
@@ -89,6 +91,11 @@ export class HttpServer {
     return true;
   }
 
+  /** The REST token check (answers 401/403 itself and returns false). */
+  authorize(req: IncomingMessage, res: ServerResponse): boolean {
+    return this.#authorized(req, res);
+  }
+
   #authorized(req: IncomingMessage, res: ServerResponse): boolean {
     const token = this.#opts.restToken;
     if (!token) return true;
@@ -127,6 +134,7 @@ export class HttpServer {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(body);
       return;
     }
+    for (const h of this.#opts.handlers ?? []) if (await h(req, res, path)) return;
     for (const mount of this.#opts.mounts) {
       if (mount.matches(path) && (await mount.serve(req, res, path))) return;
     }

@@ -1,6 +1,8 @@
 import { CallRejectedError, type CallManager } from '../call/CallManager.js';
 import { CallStateError } from '../call/Call.js';
 import type { CallStartup, CallStatus, DtmfType } from '../call/CallTypes.js';
+import { EgressError } from '../egress/EgressError.js';
+import type { PushManager } from '../egress/PushManager.js';
 import type { StreamRegistry } from '../registry/StreamRegistry.js';
 import { RestError, type RestApi } from './RestApi.js';
 import type { RequestValidator } from './RequestValidator.js';
@@ -11,17 +13,29 @@ type StartupBody = Omit<CallStartup, 'sipTransport'> & { sipTransport: string };
 const REJECT_STATUS = { conflict: 409, forbidden: 403, limit: 503 } as const;
 
 /** `/call/*` and `/stream/terminate`: validation and mapping only; the CallManager does the work. */
-export function addCallRoutes(api: RestApi, v: RequestValidator, calls: CallManager, registry: StreamRegistry): void {
+export function addCallRoutes(api: RestApi, v: RequestValidator, calls: CallManager, registry: StreamRegistry, pushes?: PushManager): void {
   api.route('call/startup', (body) => {
     const b = v.check<StartupBody>(callStartupSchema, body);
     if ((b.rtmpUrl === undefined) !== (b.rtmpStream === undefined)) {
       throw new RestError(400, 'bad_request', 'Fields "rtmpUrl" and "rtmpStream" go together');
     }
+    // "SIP as RTMP": the call is pushed to rtmpUrl/rtmpStream as soon as its media flows
+    const rtmpTarget = b.rtmpUrl && b.rtmpStream ? `${b.rtmpUrl.replace(/\/+$/, '')}/${b.rtmpStream}` : undefined;
+    if (rtmpTarget && pushes?.isTargetInUse(rtmpTarget)) throw new RestError(409, 'conflict', `RTMP target ${b.rtmpStream} is already in use`);
     try {
       calls.startup({ ...b, sipTransport: b.sipTransport.toLowerCase() === 'tcp' ? 'tcp' : 'udp' });
     } catch (err) {
       if (err instanceof CallRejectedError) throw new RestError(REJECT_STATUS[err.kind], err.kind, err.message);
       throw err;
+    }
+    if (rtmpTarget && pushes) {
+      try {
+        pushes.startForStream(b.toStream, rtmpTarget, { fullUrl: true });
+      } catch (err) {
+        calls.terminate(b.callId);
+        if (err instanceof EgressError) throw new RestError(err.status, err.status === 409 ? 'conflict' : 'bad_request', err.message);
+        throw err;
+      }
     }
     return undefined;
   });

@@ -1,9 +1,13 @@
+import type { RecorderManager } from '../egress/RecorderManager.js';
 import type { LiveStream } from '../registry/LiveStream.js';
 import type { StreamRegistry } from '../registry/StreamRegistry.js';
 import { RestError, type RestApi, type RestBody } from './RestApi.js';
 
+/** What the Stream object needs from the recorder (`record`, `recordName`). */
+export type StreamRecordInfo = Pick<RecorderManager, 'isRecording' | 'recordNameOf'>;
+
 /** The WCS Stream object for a published stream. */
-export function streamToJson(s: LiveStream): Record<string, unknown> {
+export function streamToJson(s: LiveStream, rec?: StreamRecordInfo): Record<string, unknown> {
   return {
     mediaSessionId: s.mediaSessionId,
     name: s.name,
@@ -12,8 +16,8 @@ export function streamToJson(s: LiveStream): Record<string, unknown> {
     hasAudio: !!s.media.audio,
     status: s.status,
     info: '',
-    record: false,
-    recordName: null,
+    record: rec?.isRecording(s) ?? false,
+    recordName: rec?.recordNameOf(s) ?? null,
     width: s.width,
     height: s.height,
     audioCodec: s.media.audio?.codec ?? '',
@@ -41,14 +45,15 @@ function optionalBool(body: RestBody, field: string): boolean | undefined {
 }
 
 /** `/stream/find` and `/stream/find_all`. */
-export function addStreamRoutes(api: RestApi, registry: StreamRegistry): void {
+export function addStreamRoutes(api: RestApi, registry: StreamRegistry, rec?: StreamRecordInfo): void {
+  const toJson = (s: LiveStream): Record<string, unknown> => streamToJson(s, rec);
   const notFound = (): never => {
     throw new RestError(404, 'not_found', 'No stream matches');
   };
   api.route(
     'stream/find_all',
     () => {
-      const all = registry.list().map(streamToJson);
+      const all = registry.list().map(toJson);
       return all.length ? all : notFound();
     },
     true,
@@ -63,7 +68,7 @@ export function addStreamRoutes(api: RestApi, registry: StreamRegistry): void {
     const found = registry
       .list()
       .filter((s) => (name === undefined || s.name === name) && (id === undefined || s.mediaSessionId === id) && (published === undefined || published))
-      .map(streamToJson);
+      .map(toJson);
     return found.length ? found : notFound();
   });
 }

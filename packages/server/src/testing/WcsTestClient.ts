@@ -105,6 +105,8 @@ export class TestReceiver {
   readonly mediaSessionId = randomUUID();
   readonly received = { audio: 0, video: 0 };
   readonly #pc: ndc.PeerConnection;
+  /** Held so that the tracks (and their onMessage callbacks) are not garbage-collected. */
+  readonly #tracks: ndc.Track[];
 
   constructor() {
     this.#pc = new ndc.PeerConnection(this.mediaSessionId, { iceServers: [], bindAddress: '127.0.0.1', disableAutoNegotiation: true });
@@ -116,6 +118,7 @@ export class TestReceiver {
     const vt = this.#pc.addTrack(video);
     at.onMessage((m) => this.#count('audio', m));
     vt.onMessage((m) => this.#count('video', m));
+    this.#tracks = [at, vt];
   }
 
   async offer(): Promise<string> {
@@ -130,6 +133,7 @@ export class TestReceiver {
   }
 
   close(): void {
+    this.#tracks.length = 0;
     this.#pc.close();
   }
 
