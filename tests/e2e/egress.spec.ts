@@ -3,8 +3,7 @@
  * dead RTMP port, recordings checked with ffprobe and played by Chromium, SIGTERM/SIGKILL during a recording, and
  * the record download's path checks.
  *
- * The server is tests/e2e/support/egressServer.ts (SipcastServer from source + createEgress on a second HTTP
- * port) until the egress is wired into the real server. Sources: the built-in looping `demo` stream (H.264
+ * The server is the built one (packages/server/dist/main.js), REST and record downloads on its HTTP port. Sources: the built-in looping `demo` stream (H.264
  * 640x360 + opus, IDR every 10 s, joined from its cached GOP) and calls to the built-in demo SIP callee.
  *
  * Ports: everything on free ports (0), SIP-side RTP 33000-33199 (33200-33399 for the servers that get signals),
@@ -23,7 +22,7 @@ import { makeRunDir, removeRunDir, runBounded, sleep } from './support/peers/pro
 import { REPO_ROOT } from './support/server';
 
 const TOKEN = 'egress-e2e-token';
-const ENTRY = path.join(REPO_ROOT, 'tests', 'e2e', 'support', 'egressServer.ts');
+const ENTRY = path.join(REPO_ROOT, 'packages', 'server', 'dist', 'main.js');
 
 interface EgressServer {
   readonly proc: ChildProcess;
@@ -42,7 +41,7 @@ async function startEgressServer(name: string, env: Record<string, string> = {})
   const runDir = makeRunDir(`egress-${name}`);
   const recordDir = path.join(runDir, 'records');
   const lines: string[] = [];
-  const proc = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+  const proc = spawn(process.execPath, [ENTRY], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -88,12 +87,15 @@ async function startEgressServer(name: string, env: Record<string, string> = {})
   });
   const line = await ready;
   const field = (k: string): string => new RegExp(`${k}=(\\S+)`).exec(line)?.[1] ?? '';
+  // The demo callee's URI is published to the pages in /sipcast-config.js.
+  const pageConfig = await (await fetch(`${field('http')}/sipcast-config.js`)).text();
+  const demoCallee = /"demoCallee":"([^"]+)"/.exec(pageConfig)?.[1] ?? '';
   return {
     proc,
     wsUrl: field('ws'),
     httpUrl: field('http'),
-    egressUrl: field('egress'),
-    demoCallee: field('demoCallee'),
+    egressUrl: field('http'),
+    demoCallee,
     recordDir,
     exited,
     logs: () => lines.join('\n'),
