@@ -612,6 +612,8 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> {
     this.#finish();
     this.#core.log.info(`call ${this.callId}: rejected ${err.status} ${err.reason}`);
     this.emit('rejected', err);
+    // The dialog record lingers 64·T1 for ACK re-sends; the application's objects need not.
+    this.removeAllListeners();
   }
 
   #end(by: 'local' | 'remote', reason: string): void {
@@ -619,6 +621,7 @@ export class SipClientCall extends TypedEmitter<SipClientCallEvents> {
     this.#finish();
     this.#core.log.info(`call ${this.callId}: terminated by ${by} (${reason})`);
     this.emit('terminated', by, reason);
+    this.removeAllListeners();
   }
 
   #finish(): void {
