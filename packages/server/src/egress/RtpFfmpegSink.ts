@@ -100,6 +100,9 @@ export class RtpFfmpegSink extends TypedEmitter<RtpFfmpegSinkEvents> implements 
   #attached = false;
   #streamEnded = false;
   #stopping: Promise<FfmpegExit> | undefined;
+  /** Packets of the video frame being received, sent when its marker packet arrives. */
+  #pendingFrame: Buffer[] = [];
+  #pendingFrameTs = -1;
   #keepalive: NodeJS.Timeout | undefined;
   #cleaned = false;
 
@@ -193,7 +196,13 @@ export class RtpFfmpegSink extends TypedEmitter<RtpFfmpegSinkEvents> implements 
       this.#lastVideoTs = ts;
       this.#lastVideoAt = performance.now();
       this.counters.videoPackets++;
-      this.#sender.send(Buffer.from(packet), v.port);
+      // A frame goes to ffmpeg only once its last packet (marker) is here: a stop or a stream end in
+      // the middle of a frame then drops the partial frame instead of muxing a truncated one, which
+      // players refuse to decode.
+      if (this.#pendingFrame.length > 0 && this.#pendingFrameTs !== ts) this.#flushFrame(v.port);
+      this.#pendingFrameTs = ts;
+      this.#pendingFrame.push(Buffer.from(packet));
+      if (packet[1]! & 0x80) this.#flushFrame(v.port);
       return;
     }
     const a = this.layout.audio;
@@ -210,6 +219,11 @@ export class RtpFfmpegSink extends TypedEmitter<RtpFfmpegSinkEvents> implements 
     if (!out) return;
     this.counters.audioPackets++;
     this.#sender.send(out, a.port);
+  }
+
+  #flushFrame(port: number): void {
+    for (const p of this.#pendingFrame) this.#sender.send(p, port);
+    this.#pendingFrame = [];
   }
 
   /**
@@ -249,6 +263,7 @@ export class RtpFfmpegSink extends TypedEmitter<RtpFfmpegSinkEvents> implements 
 
   async #stop(): Promise<FfmpegExit> {
     this.#detach();
+    this.#pendingFrame = [];
     if (this.#keepalive) clearInterval(this.#keepalive);
     if (!this.ffmpeg.running) return this.ffmpeg.exited;
     // Let ffmpeg read what is still queued in its sockets before it sees the BYEs.
