@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import ndc from 'node-datachannel';
+import { Audio, PeerConnection, Video, type Track } from 'node-datachannel';
 import { WebSocket } from 'ws';
 
 type Frame = { message: string; data: unknown[] };
@@ -104,15 +104,15 @@ export class WcsTestClient {
 export class TestReceiver {
   readonly mediaSessionId = randomUUID();
   readonly received = { audio: 0, video: 0 };
-  readonly #pc: ndc.PeerConnection;
+  readonly #pc: PeerConnection;
   /** Held so that the tracks (and their onMessage callbacks) are not garbage-collected. */
-  readonly #tracks: ndc.Track[];
+  readonly #tracks: Track[];
 
   constructor() {
-    this.#pc = new ndc.PeerConnection(this.mediaSessionId, { iceServers: [], bindAddress: '127.0.0.1', disableAutoNegotiation: true });
-    const audio = new ndc.Audio('0', 'RecvOnly');
+    this.#pc = new PeerConnection(this.mediaSessionId, { iceServers: [], bindAddress: '127.0.0.1', disableAutoNegotiation: true });
+    const audio = new Audio('0', 'RecvOnly');
     audio.addOpusCodec(111);
-    const video = new ndc.Video('1', 'RecvOnly');
+    const video = new Video('1', 'RecvOnly');
     video.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
     const at = this.#pc.addTrack(audio);
     const vt = this.#pc.addTrack(video);
