@@ -5,16 +5,9 @@ import type { MediaDescription, MediaKind } from '../media/MediaTypes.js';
  * (sipmedia) satisfy these structurally; tests pass fakes.
  */
 
-export interface SipAccount {
-  login: string;
-  authName?: string;
-  password?: string;
-  domain: string;
-  outboundProxy?: string;
-  port?: number;
-  transport: 'udp' | 'tcp';
-  displayName?: string;
-}
+import type { SipAccountConfig } from '../sip/ua/SipAccountConfig.js';
+
+export type SipAccount = SipAccountConfig;
 
 export interface SipFailure extends Error {
   readonly status: number;
