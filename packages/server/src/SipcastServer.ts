@@ -44,6 +44,10 @@ export class SipcastServer {
 
   async start(): Promise<void> {
     const s = this.settings;
+    const streamLog = this.log.child('stream');
+    this.registry.on('created', (stream) =>
+      stream.on('sinkError', (sinkId, err) => streamLog.warn(`${stream.name}: sink ${sinkId} failed: ${(err as Error).message ?? String(err)}`)),
+    );
     this.#ua = await SipUserAgent.create({
       bindAddress: s.call.sipBindAddress,
       port: s.call.sipPort,

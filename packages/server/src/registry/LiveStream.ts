@@ -14,6 +14,8 @@ export type LiveStreamStatus = 'PENDING' | 'PUBLISHING' | 'UNPUBLISHED' | 'FAILE
 
 export interface LiveStreamEvents extends Record<string, unknown[]> {
   published: [];
+  /** A sink threw (first time per sink); the others keep receiving. */
+  sinkError: [sinkId: string, err: unknown];
   resize: [width: number, height: number];
   ended: [end: StreamEnd];
 }
@@ -150,8 +152,8 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       for (let i = 0; i < sinks.length; i++) {
         try {
           sinks[i]!.sendRtp(kind, packet);
-        } catch {
-          this.counters.sinkErrors++;
+        } catch (err) {
+          this.#sinkFailed(sinks[i]!, err);
         }
       }
     }
@@ -224,6 +226,15 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     }
     this.emit('ended', end);
     this.removeAllListeners();
+  }
+
+  readonly #failedSinks = new WeakSet<MediaSink>();
+
+  #sinkFailed(sink: MediaSink, err: unknown): void {
+    this.counters.sinkErrors++;
+    if (this.#failedSinks.has(sink)) return;
+    this.#failedSinks.add(sink);
+    this.emit('sinkError', sink.id, err);
   }
 
   #join(kind: MediaKind, pt: number, sink: MediaSink): void {
