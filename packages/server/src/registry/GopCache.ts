@@ -1,5 +1,4 @@
 import { rtpTimestamp, setRtpPayloadType, setRtpTimestamp } from '../rtp/RtpHeader.js';
-import type { MediaSink } from './MediaSink.js';
 
 /** Beyond this a keyframe group is not cached (a source with a very long GOP). */
 const MAX_CACHE_BYTES = 6 * 1024 * 1024;
@@ -49,10 +48,10 @@ export class GopCache {
     this.#valid = false;
   }
 
-  /** Sends the cached group to `sink` with payload type `pt`; false when there is none. */
-  replayTo(sink: MediaSink, pt: number): boolean {
+  /** Copies of the cached group with payload type `pt`, timestamps squeezed; empty when there is none. */
+  replayPackets(pt: number): Buffer[] {
     const packets = this.#packets;
-    if (!this.#valid || packets.length === 0) return false;
+    if (!this.#valid || packets.length === 0) return [];
     // Frames (distinct timestamps) before the newest one are moved just before it; the
     // newest keeps its timestamp because its remaining packets may still arrive live.
     let frames = 0;
@@ -65,6 +64,7 @@ export class GopCache {
     const lastTs = prevTs;
     let frameIndex = 0;
     prevTs = -1;
+    const out: Buffer[] = [];
     for (const p of packets) {
       const ts = rtpTimestamp(p);
       if (ts !== prevTs && prevTs !== -1) frameIndex++;
@@ -72,8 +72,8 @@ export class GopCache {
       const copy = Buffer.from(p);
       setRtpPayloadType(copy, pt);
       setRtpTimestamp(copy, lastTs - (frames - 1 - frameIndex) * REPLAY_FRAME_STEP);
-      sink.sendRtp('video', copy);
+      out.push(copy);
     }
-    return true;
+    return out;
   }
 }

@@ -195,3 +195,21 @@ test('a keyframe-capable source: a viewer arriving right after a keyframe gets t
   assert.equal(pub.requests, 0, 'no extra keyframe needed');
   s.end('done');
 });
+
+test('a large cached group is replayed in chunks; live video arriving meanwhile follows it in order', async () => {
+  const reg = new StreamRegistry();
+  const s = reg.create('clip', 'test');
+  s.attachPublisher(publisher(false), MEDIA);
+  s.pushRtp('video', spsPacket(0, 0));
+  for (let i = 1; i < 200; i++) s.pushRtp('video', pFrame(i, i * 3600));
+  const late = new FakeSink('late', { video: 102 });
+  s.addSink(late);
+  assert.equal(late.seen.length, 64, 'first chunk at once');
+  s.pushRtp('video', pFrame(200, 200 * 3600));
+  for (let i = 0; i < 10 && late.seen.length < 201; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(late.seen.map((x) => x.seq), [...Array(201).keys()]);
+  s.pushRtp('video', pFrame(201, 201 * 3600));
+  assert.equal(late.seen.at(-1)!.seq, 201, 'joined the live group after the replay');
+  assert.ok(late.seen.every((x) => x.pt === 102));
+  s.end('done');
+});

@@ -41,6 +41,8 @@ const SR_INTERVAL_MS = 1000;
  * of asking for another keyframe: the burst is short and the picture comes at once.
  */
 const FRESH_KEYFRAME_MS = 1500;
+/** Packets of a cached keyframe group sent per event-loop turn (about 75 KB). */
+const REPLAY_CHUNK_PACKETS = 64;
 
 /**
  * A named live stream: one publisher feeds RTP, any number of sinks receive it.
@@ -143,7 +145,11 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     this.counters.packetsIn++;
     this.counters.bytesIn += packet.length;
     this.#out[kind].rewrite(packet, end - off, performance.now());
-    if (kind === 'video') this.#inspectVideo(packet, off, end);
+    if (kind === 'video') {
+      this.#inspectVideo(packet, off, end);
+      // Viewers still receiving a paced replay get live video after it, in order.
+      for (const r of this.#replays) r.queue.push(Buffer.from(packet));
+    }
     const groups = this.#groups[kind];
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g]!;
@@ -173,8 +179,9 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     // Join from the cached keyframe group when the source cannot make a keyframe, or when its
     // last one is fresh (a viewer's keyframe request, sent when it was answered, already came).
     const replayable = this.#gopCache && (!this.#publisher?.canProduceKeyframe || this.#gopCache.ageMs() <= FRESH_KEYFRAME_MS);
-    if (replayable && this.#gopCache!.replayTo(sink, sink.payloadTypes.video)) {
-      this.#join('video', sink.payloadTypes.video, sink);
+    const replay = replayable ? this.#gopCache!.replayPackets(sink.payloadTypes.video) : [];
+    if (replay.length > 0) {
+      this.#startReplay(sink, sink.payloadTypes.video, replay);
     } else {
       this.#waitingVideo.push(sink);
       this.requestKeyframe();
@@ -216,6 +223,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     this.#groups.audio = [];
     this.#groups.video = [];
     this.#waitingVideo = [];
+    this.#replays.length = 0;
     const end: StreamEnd = { info, failed };
     for (const sink of sinks) {
       try {
@@ -235,6 +243,42 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     if (this.#failedSinks.has(sink)) return;
     this.#failedSinks.add(sink);
     this.emit('sinkError', sink.id, err);
+  }
+
+  readonly #replays: { sink: MediaSink; pt: number; queue: Buffer[] }[] = [];
+
+  /**
+   * Sends a cached keyframe group in chunks, one event-loop turn apart: a burst of hundreds of
+   * packets at once overflows UDP socket buffers (the viewer then loses packets NACK cannot
+   * recover). Live video arriving meanwhile is queued behind the replay; then the sink joins.
+   */
+  #startReplay(sink: MediaSink, pt: number, packets: Buffer[]): void {
+    const replay = { sink, pt, queue: packets };
+    this.#replays.push(replay);
+    const step = (): void => {
+      if (this.#sinks.get(sink.id) !== sink) return this.#endReplay(replay);
+      const chunk = replay.queue.splice(0, REPLAY_CHUNK_PACKETS);
+      for (const p of chunk) {
+        p[1] = (p[1]! & 0x80) | pt;
+        try {
+          sink.sendRtp('video', p);
+        } catch (err) {
+          this.#sinkFailed(sink, err);
+        }
+      }
+      if (replay.queue.length > 0) {
+        setImmediate(step);
+        return;
+      }
+      this.#endReplay(replay);
+      this.#join('video', pt, sink);
+    };
+    step();
+  }
+
+  #endReplay(replay: { sink: MediaSink }): void {
+    const i = this.#replays.findIndex((r) => r === replay);
+    if (i >= 0) this.#replays.splice(i, 1);
   }
 
   #join(kind: MediaKind, pt: number, sink: MediaSink): void {
